@@ -1,0 +1,203 @@
+"""One typed configuration for the CLI, the jobs and the DAGs.
+
+Precedence, lowest first: defaults < TOML file (``--config`` or ``RECPIPE_CONFIG``) <
+environment (``RECPIPE_*``) < command line (``--set section.field=value``).
+
+Environment names: ``RECPIPE_<SECTION>__<FIELD>`` for any field (``RECPIPE_INGEST__MAX_DWELL_SECONDS=3600``)
+plus the short aliases in ``ENV_ALIASES`` (``RECPIPE_LAKE``, ``RECPIPE_LANDING``, ``RECPIPE_SPARK_MASTER``, ...).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or out of range."""
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    master: str = "local[*]"
+    driver_memory: str = "4g"
+    # 0 means "size for the machine": 2 x the cores Spark can use locally.
+    shuffle_partitions: int = 0
+    # Folder holding the Delta Lake jars fetched by `make setup` (see recpipe.spark).
+    jars_dir: str = ".jars"
+    delta_version: str = "4.4.0"
+    delta_artifact: str = "delta-spark_4.1_2.13"
+    maven_repo: str = "https://repo1.maven.org/maven2"
+    ui_enabled: bool = False
+    log_level: str = "WARN"
+    app_name: str = "recpipe"
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    # Events may arrive late: an event_ts up to this many days before ds is accepted (and counted on ds).
+    late_tolerance_days: int = 3
+    # Clock skew allowed past the end of ds.
+    future_tolerance_hours: int = 2
+    max_dwell_seconds: float = 4 * 3600.0
+    max_price: float = 1_000_000.0
+    # "quarantine" rejects records with fields outside the contract; "accept" ignores the extra fields.
+    on_unknown_fields: str = "quarantine"
+
+
+@dataclass(frozen=True)
+class SimulateConfig:
+    users: int = 3000
+    items: int = 2000
+    days: int = 14
+    start: str = "2026-11-01"
+    seed: int = 7
+    defect_rate: float = 0.0
+    files_per_day: int = 2
+
+
+@dataclass(frozen=True)
+class Config:
+    lake: str = "lake"
+    landing: str = "landing"
+    reports: str = "reports"
+    seed: int = 7
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    simulate: SimulateConfig = field(default_factory=SimulateConfig)
+
+    def validate(self) -> "Config":
+        ing = self.ingest
+        if ing.on_unknown_fields not in ("quarantine", "accept"):
+            raise ConfigError(
+                f"ingest.on_unknown_fields must be 'quarantine' or 'accept', got {ing.on_unknown_fields!r}"
+            )
+        for name in ("late_tolerance_days", "future_tolerance_hours"):
+            if getattr(ing, name) < 0:
+                raise ConfigError(f"ingest.{name} must be >= 0, got {getattr(ing, name)}")
+        if ing.max_dwell_seconds <= 0:
+            raise ConfigError(f"ingest.max_dwell_seconds must be > 0, got {ing.max_dwell_seconds}")
+        if not 0.0 <= self.simulate.defect_rate < 1.0:
+            raise ConfigError(f"simulate.defect_rate must be in [0, 1), got {self.simulate.defect_rate}")
+        if self.spark.shuffle_partitions < 0:
+            raise ConfigError(f"spark.shuffle_partitions must be >= 0, got {self.spark.shuffle_partitions}")
+        return self
+
+
+ENV_ALIASES: dict[str, str] = {
+    "RECPIPE_LAKE": "lake",
+    "RECPIPE_LANDING": "landing",
+    "RECPIPE_REPORTS": "reports",
+    "RECPIPE_SEED": "seed",
+    "RECPIPE_SPARK_MASTER": "spark.master",
+    "RECPIPE_SPARK_DRIVER_MEMORY": "spark.driver_memory",
+    "RECPIPE_SPARK_SHUFFLE_PARTITIONS": "spark.shuffle_partitions",
+    "RECPIPE_JARS_DIR": "spark.jars_dir",
+}
+
+
+def _coerce(value: Any, typ: Any, key: str) -> Any:
+    if isinstance(typ, str):
+        typ = {"str": str, "int": int, "float": float, "bool": bool}[typ]
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{key}: expected a boolean, got {value!r}")
+    try:
+        if typ is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return typ(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected {typ.__name__}, got {value!r}") from None
+
+
+def _section_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _apply(cfg: Config, key: str, value: Any) -> Config:
+    parts = key.split(".")
+    top = _section_types(Config)
+    if len(parts) == 1:
+        name = parts[0]
+        if name not in top or dataclasses.is_dataclass(top[name]):
+            raise ConfigError(f"unknown configuration key {key!r}")
+        return dataclasses.replace(cfg, **{name: _coerce(value, top[name], key)})
+    if len(parts) != 2 or parts[0] not in top or not dataclasses.is_dataclass(top[parts[0]]):
+        raise ConfigError(f"unknown configuration key {key!r}")
+    section_name, name = parts
+    section = getattr(cfg, section_name)
+    types = _section_types(type(section))
+    if name not in types:
+        raise ConfigError(f"unknown configuration key {key!r}; {section_name} has {sorted(types)}")
+    new_section = dataclasses.replace(section, **{name: _coerce(value, types[name], key)})
+    return dataclasses.replace(cfg, **{section_name: new_section})
+
+
+def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in mapping.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in environ.items():
+        if name in ENV_ALIASES:
+            out[ENV_ALIASES[name]] = value
+        elif name.startswith("RECPIPE_") and "__" in name:
+            section, _, fld = name[len("RECPIPE_"):].partition("__")
+            out[f"{section.lower()}.{fld.lower()}"] = value
+    return out
+
+
+def parse_set(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects section.field=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def load_config(
+    path: str | os.PathLike | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the configuration: defaults < file < environment < overrides (the command line)."""
+    environ = os.environ if environ is None else environ
+    cfg = Config()
+    path = path or environ.get("RECPIPE_CONFIG")
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"configuration file not found: {p}")
+        with p.open("rb") as fh:
+            for key, value in _flatten(tomllib.load(fh)).items():
+                cfg = _apply(cfg, key, value)
+    for key, value in env_overrides(environ).items():
+        cfg = _apply(cfg, key, value)
+    for key, value in (overrides or {}).items():
+        cfg = _apply(cfg, key, value)
+    return cfg.validate()
+
+
+def as_dict(cfg: Config) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
