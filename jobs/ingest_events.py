@@ -167,7 +167,7 @@ def classify(raw: DataFrame, ds: dt.date, cfg: IngestConfig) -> DataFrame:
         checks.append((F.size(unknown) > 0, "unknown_fields", F.array_join(F.array_sort(unknown), ",")))
     checks += [missing(f) for f in REQUIRED_FIELDS]
     checks += [wrong_type(f, is_scalar(j[f])) for f in ("event_id", "user_id", "session_id", "item_id",
-                                                         "event_type", "device")]
+                                                         "event_type", "device", "category")]
     checks += [
         wrong_type("event_ts", ts.isNotNull()),
         wrong_type("dwell_seconds", dwell.isNotNull() & ~F.isnan(dwell)),
@@ -199,6 +199,7 @@ def classify(raw: DataFrame, ds: dt.date, cfg: IngestConfig) -> DataFrame:
         dwell.alias("dwell_seconds"),
         device.alias("device"),
         price.alias("price"),
+        F.nullif(F.trim(j["category"]), F.lit("")).alias("category"),
     )
     # Content identity, independent of how the record was serialised (key order, ts format, spacing).
     content = F.concat_ws(
@@ -208,6 +209,7 @@ def classify(raw: DataFrame, ds: dt.date, cfg: IngestConfig) -> DataFrame:
         F.coalesce(F.col("dwell_seconds").cast("string"), F.lit("")),
         "device",
         F.coalesce(F.col("price").cast("string"), F.lit("")),
+        F.coalesce("category", F.lit("")),
     )
     parsed = (
         parsed

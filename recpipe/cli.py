@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Callable, Sequence
 
 from recpipe.config import Config, ConfigError, load_config, parse_set
@@ -97,6 +99,17 @@ def _cmd_run(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def _cmd_airflow_days(args: argparse.Namespace, cfg: Config) -> int:
+    from recpipe import pipeline
+    from recpipe.orchestration import run_dag_for_days
+
+    # Tasks read their configuration from the environment, as they do under a scheduler.
+    os.environ["RECPIPE_LAKE"] = str(Path(cfg.lake).resolve())
+    os.environ["RECPIPE_LANDING"] = str(Path(cfg.landing).resolve())
+    run_dag_for_days(args.dag_id, pipeline.date_range(args.ds, args.end or args.ds))
+    return 0
+
+
 def _cmd_fetch_jars(args: argparse.Namespace, cfg: Config) -> int:
     from recpipe.spark import fetch_delta_jars
 
@@ -143,10 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fetch-jars", help="download the Delta Lake jars once (make setup does this)")
     f.set_defaults(func=_cmd_fetch_jars)
 
+    a = sub.add_parser("airflow-test", help="run a DAG through Airflow (dag.test) for each day of a range")
+    a.add_argument("dag_id")
+    a.add_argument("--ds", required=True)
+    a.add_argument("--end")
+    a.set_defaults(func=_cmd_airflow_days)
+
     m = sub.add_parser("summary", help="rows per table and day, quarantine counts by reason")
     m.set_defaults(func=_cmd_summary)
 
-    for sp in (s, i, r, f, m):
+    for sp in (s, i, r, a, f, m):
         add_config_args(sp)
     return p
 

@@ -10,7 +10,7 @@ DEVICES = ("mobile", "desktop", "tablet", "app", "unknown")
 REQUIRED_FIELDS = ("user_id", "item_id", "event_type", "event_ts")
 # Every field a landing record may carry (the contract's columns less `ds`, which comes from the folder).
 LANDING_FIELDS = ("event_id", "user_id", "session_id", "item_id", "event_type", "event_ts",
-                  "dwell_seconds", "device", "price")
+                  "dwell_seconds", "device", "price", "category")
 
 EVENTS_SCHEMA = StructType([
     StructField("event_id", StringType(), False),
@@ -22,6 +22,8 @@ EVENTS_SCHEMA = StructType([
     StructField("dwell_seconds", DoubleType(), True),
     StructField("device", StringType(), False),
     StructField("price", DoubleType(), True),
+    # The item's category as the shop logged it (nullable: not every source has one).
+    StructField("category", StringType(), True),
     StructField("ds", DateType(), False),
 ])
 

@@ -56,6 +56,7 @@ def to_records(world: World, ev: pd.DataFrame, index: int) -> pd.DataFrame:
         "dwell_seconds": ev["dwell_seconds"].to_numpy(),
         "device": device,
         "price": world.item_price[ev["_item"].to_numpy()],
+        "category": np.char.add("c", world.item_category[ev["_item"].to_numpy()].astype(str)),
     })
 
 
