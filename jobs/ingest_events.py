@@ -116,90 +116,99 @@ def parse_event_ts(text: F.Column) -> F.Column:
     return F.when(text.rlike(_NUMERIC), _epoch_to_ts(text)).otherwise(F.try_to_timestamp(F.trim(text)))
 
 
-def _first_reason(checks: list[tuple[F.Column, str, F.Column]]) -> tuple[F.Column, F.Column]:
-    reason, detail = F.lit(None).cast("string"), F.lit(None).cast("string")
-    for cond, code, det in reversed(checks):
-        reason = F.when(cond, F.lit(code)).otherwise(reason)
-        detail = F.when(cond, det).otherwise(detail)
-    return reason, detail
-
-
 def classify(raw: DataFrame, ds: dt.date, cfg: IngestConfig) -> DataFrame:
     """Tag each landing line: its parsed fields, a `status` and, when quarantined, `reason` and `detail`.
 
-    Pure: DataFrame in, DataFrame out. The checks run in the order of QUARANTINE_REASONS and the first
-    that applies names the reason.
+    Pure: DataFrame in, DataFrame out, in one pass over the input. The checks run in the order of
+    QUARANTINE_REASONS and the first that applies names the reason. Each stage is its own projection so
+    that the JSON is parsed once and every check is evaluated once per row (the optimizer does not inline
+    a non-trivial expression into several consumers).
     """
     string_struct = T.StructType([T.StructField(f, T.StringType(), True) for f in LANDING_FIELDS])
-    df = raw.select(
-        F.col("value"),
-        F.col("source_file"),
+    parsed = raw.select(
+        "value", "source_file",
         F.is_valid_utf8("value").alias("_utf8"),
         F.json_object_keys("value").alias("_keys"),
         F.from_json("value", string_struct).alias("_j"),
+    ).select(
+        "value", "source_file", "_utf8", "_keys",
+        *[F.col(f"_j.{f}").alias(f"_raw_{f}") for f in LANDING_FIELDS],
     )
-    j = {f: F.col(f"_j.{f}") for f in LANDING_FIELDS}
-    is_scalar = lambda c: ~F.trim(c).rlike(r"^[\[{]") & ~F.trim(c).isin("true", "false")  # noqa: E731
-
-    ts = parse_event_ts(j["event_ts"])
-    dwell = j["dwell_seconds"].try_cast("double")
-    price = j["price"].try_cast("double")
-    event_type = F.lower(F.trim(j["event_type"]))
-    device = F.coalesce(F.lower(F.trim(j["device"])), F.lit("unknown"))
-    unknown = F.array_except(F.col("_keys"), F.array(*[F.lit(f) for f in LANDING_FIELDS]))
+    r = {f: F.col(f"_raw_{f}") for f in LANDING_FIELDS}
+    typed = parsed.select(
+        "*",
+        parse_event_ts(r["event_ts"]).alias("_ts"),
+        r["dwell_seconds"].try_cast("double").alias("_dwell"),
+        r["price"].try_cast("double").alias("_price"),
+        F.lower(F.trim(r["event_type"])).alias("_event_type"),
+        F.coalesce(F.lower(F.trim(r["device"])), F.lit("unknown")).alias("_device"),
+        F.array_except(F.col("_keys"), F.array(*[F.lit(f) for f in LANDING_FIELDS])).alias("_unknown"),
+    )
+    ts, dwell, price = F.col("_ts"), F.col("_dwell"), F.col("_price")
     day_start = F.lit(dt.datetime.combine(ds, dt.time())).cast("timestamp")
     ts_min = day_start - F.expr(f"INTERVAL {cfg.late_tolerance_days} DAYS")
     ts_max = day_start + F.expr("INTERVAL 1 DAYS") + F.expr(f"INTERVAL {cfg.future_tolerance_hours} HOURS")
+    window_text = (f" outside [{ds - dt.timedelta(cfg.late_tolerance_days)}, "
+                   f"{ds + dt.timedelta(1)} +{cfg.future_tolerance_hours}h)")
 
-    def wrong_type(name: str, ok: F.Column) -> tuple[F.Column, str, F.Column]:
-        return (j[name].isNotNull() & ~ok, "wrong_type",
-                F.concat(F.lit(f"{name}="), _truncate(j[name])))
+    def is_scalar(c: F.Column) -> F.Column:
+        return ~F.trim(c).rlike(r"^[\[{]") & ~F.trim(c).isin("true", "false")
 
-    def missing(name: str) -> tuple[F.Column, str, F.Column]:
-        return (j[name].isNull() | (F.trim(j[name]) == ""), "missing_field", F.lit(name))
+    def wrong_type(name: str, ok: F.Column):
+        return r[name].isNotNull() & ~ok, "wrong_type", F.concat(F.lit(f"{name}="), _truncate(r[name]))
 
-    checks: list[tuple[F.Column, str, F.Column]] = [
+    def missing(name: str):
+        return r[name].isNull() | (F.trim(r[name]) == ""), "missing_field", F.lit(name)
+
+    checks = [
         (~F.col("_utf8"), "invalid_utf8", F.lit("record is not valid UTF-8")),
         (F.trim("value") == "", "empty_record", F.lit("blank line")),
         (F.col("_keys").isNull(), "malformed_json", F.lit("not a JSON object")),
     ]
     if cfg.on_unknown_fields == "quarantine":
-        checks.append((F.size(unknown) > 0, "unknown_fields", F.array_join(F.array_sort(unknown), ",")))
+        checks.append((F.size("_unknown") > 0, "unknown_fields", F.array_join(F.array_sort("_unknown"), ",")))
     checks += [missing(f) for f in REQUIRED_FIELDS]
-    checks += [wrong_type(f, is_scalar(j[f])) for f in ("event_id", "user_id", "session_id", "item_id",
+    checks += [wrong_type(f, is_scalar(r[f])) for f in ("event_id", "user_id", "session_id", "item_id",
                                                          "event_type", "device", "category")]
     checks += [
         wrong_type("event_ts", ts.isNotNull()),
         wrong_type("dwell_seconds", dwell.isNotNull() & ~F.isnan(dwell)),
         wrong_type("price", price.isNotNull() & ~F.isnan(price)),
-        (~event_type.isin(*EVENT_TYPES), "unknown_event_type",
-         F.concat(F.lit("event_type="), _truncate(j["event_type"]))),
-        (~device.isin(*DEVICES), "invalid_device", F.concat(F.lit("device="), _truncate(j["device"]))),
+        (~F.col("_event_type").isin(*EVENT_TYPES), "unknown_event_type",
+         F.concat(F.lit("event_type="), _truncate(r["event_type"]))),
+        (~F.col("_device").isin(*DEVICES), "invalid_device", F.concat(F.lit("device="), _truncate(r["device"]))),
         (dwell.isNotNull() & ((dwell < 0) | (dwell > cfg.max_dwell_seconds)), "dwell_out_of_range",
          F.concat(F.lit("dwell_seconds="), dwell.cast("string"))),
         (price.isNotNull() & ((price < 0) | (price > cfg.max_price)), "price_out_of_range",
          F.concat(F.lit("price="), price.cast("string"))),
         ((ts < ts_min) | (ts >= ts_max), "timestamp_out_of_range",
-         F.concat(F.lit("event_ts="), ts.cast("string"), F.lit(f" outside [{ds - dt.timedelta(cfg.late_tolerance_days)}"
-                                                                 f", {ds + dt.timedelta(1)} +{cfg.future_tolerance_hours}h)"))),
+         F.concat(F.lit("event_ts="), ts.cast("string"), F.lit(window_text))),
     ]
-    reason, detail = _first_reason(checks)
-
-    session_id = F.nullif(F.trim(j["session_id"]), F.lit(""))
-    parsed = df.select(
-        "value", "source_file",
-        reason.alias("reason"),
+    # Index (1-based) of the first failing check, 0 when the record passes them all. A null condition
+    # (e.g. a comparison with a missing value) counts as passing.
+    first = F.array_position(F.array(*[F.coalesce(c, F.lit(False)) for c, _, _ in checks]), True)
+    codes = F.array(*[F.lit(code) for _, code, _ in checks])
+    detail = F.lit(None).cast("string")
+    for k, (_, _, det) in enumerate(checks, 1):
+        detail = F.when(F.col("_first") == k, det).otherwise(detail)
+    checked = typed.withColumn("_first", first).select(
+        "*",
+        F.when(F.col("_first") > 0, F.element_at(codes, F.col("_first").cast("int"))).alias("reason"),
         detail.alias("detail"),
-        F.nullif(F.trim(j["event_id"]), F.lit("")).alias("given_event_id"),
-        F.trim(j["user_id"]).alias("user_id"),
-        session_id.alias("session_id"),
-        F.trim(j["item_id"]).alias("item_id"),
-        event_type.alias("event_type"),
+    )
+
+    fields = checked.select(
+        "value", "source_file", "reason", "detail",
+        F.nullif(F.trim(r["event_id"]), F.lit("")).alias("given_event_id"),
+        F.trim(r["user_id"]).alias("user_id"),
+        F.nullif(F.trim(r["session_id"]), F.lit("")).alias("session_id"),
+        F.trim(r["item_id"]).alias("item_id"),
+        F.col("_event_type").alias("event_type"),
         ts.alias("event_ts"),
         dwell.alias("dwell_seconds"),
-        device.alias("device"),
+        F.col("_device").alias("device"),
         price.alias("price"),
-        F.nullif(F.trim(j["category"]), F.lit("")).alias("category"),
+        F.nullif(F.trim(r["category"]), F.lit("")).alias("category"),
     )
     # Content identity, independent of how the record was serialised (key order, ts format, spacing).
     content = F.concat_ws(
@@ -211,37 +220,32 @@ def classify(raw: DataFrame, ds: dt.date, cfg: IngestConfig) -> DataFrame:
         F.coalesce(F.col("price").cast("string"), F.lit("")),
         F.coalesce("category", F.lit("")),
     )
-    parsed = (
-        parsed
+    hashed = (
+        fields
         .withColumn("content_hash", F.when(F.col("reason").isNull(), F.sha2(content, 256)))
         .withColumn("event_id", F.coalesce("given_event_id",
                                            F.concat(F.lit("d-"), F.substring("content_hash", 1, 32))))
     )
-    valid = parsed.where(F.col("reason").isNull())
-    invalid = parsed.where(F.col("reason").isNotNull())
 
-    # Among records sharing an event_id the earliest version wins (ties broken by content, so the choice
-    # is the same whatever the file order or partitioning); copies of it are duplicates, other versions
-    # are conflicts and go to quarantine.
-    w = Window.partitionBy("event_id").orderBy("event_ts", "content_hash", "source_file", "value")
-    ranked = (
-        valid
-        .withColumn("_rn", F.row_number().over(w))
-        .withColumn("_winner", F.first("content_hash").over(w))
+    # Among valid records sharing an event_id the earliest version wins (ties broken by content, so the
+    # choice is the same whatever the file order or partitioning); copies of it are duplicates, other
+    # versions are conflicts and go to quarantine. Rejected records share one null window key.
+    key = F.when(F.col("reason").isNull(), F.col("event_id"))
+    w = Window.partitionBy(key).orderBy("event_ts", "content_hash", "source_file", "value")
+    ranked = hashed.select(
+        "*", F.row_number().over(w).alias("_rn"), F.first("content_hash").over(w).alias("_winner"),
     )
-    deduped = ranked.select(
-        *[c for c in parsed.columns if c not in ("reason", "detail")],
-        F.when(F.col("_rn") == 1, F.lit(ACCEPTED))
-        .when(F.col("content_hash") == F.col("_winner"), F.lit(DUPLICATE))
-        .otherwise(F.lit(QUARANTINED)).alias("status"),
-        F.when((F.col("_rn") > 1) & (F.col("content_hash") != F.col("_winner")), F.lit("conflicting_duplicate"))
-        .alias("reason"),
-        F.when((F.col("_rn") > 1) & (F.col("content_hash") != F.col("_winner")),
-               F.concat(F.lit("event_id="), _truncate(F.col("event_id")),
-                        F.lit(" differs from the kept version "), F.substring("_winner", 1, 12)))
-        .alias("detail"),
+    conflict = F.col("reason").isNull() & (F.col("_rn") > 1) & (F.col("content_hash") != F.col("_winner"))
+    return ranked.select(
+        *[c for c in hashed.columns if c not in ("reason", "detail")],
+        F.when(F.col("reason").isNotNull() | conflict, F.lit(QUARANTINED))
+        .when(F.col("_rn") == 1, F.lit(ACCEPTED))
+        .otherwise(F.lit(DUPLICATE)).alias("status"),
+        F.when(conflict, F.lit("conflicting_duplicate")).otherwise(F.col("reason")).alias("reason"),
+        F.when(conflict, F.concat(F.lit("event_id="), _truncate(F.col("event_id")),
+                                  F.lit(" differs from the kept version "), F.substring("_winner", 1, 12)))
+        .otherwise(F.col("detail")).alias("detail"),
     )
-    return invalid.withColumn("status", F.lit(QUARANTINED)).unionByName(deduped)
 
 
 def to_events(classified: DataFrame, ds: dt.date) -> DataFrame:

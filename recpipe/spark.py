@@ -19,6 +19,7 @@ from recpipe.config import Config, SparkConfig
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LOG4J_CONF = Path(__file__).resolve().parent / "conf" / "log4j2.properties"
 
 
 class DeltaJarsMissing(RuntimeError):
@@ -102,7 +103,7 @@ def get_spark(cfg: Config, app_name: str | None = None, extra_conf: dict[str, st
         .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
         .config("spark.ui.enabled", str(sc.ui_enabled).lower())
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.driver.extraJavaOptions", f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG4J_CONF}")
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.sql.warehouse.dir", str(Path(cfg.lake).resolve() / "_warehouse"))
     )
