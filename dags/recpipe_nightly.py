@@ -6,6 +6,11 @@ Turns one day of raw session logs into the lake's daily partitions.
 * **ingest_events** — reads `landing/events/ds={{ ds }}`, validates every record against the `events`
   contract, quarantines rejected rows with a reason, drops duplicates, and replaces the `events`,
   `quarantine` and `ingest_audit` partitions for the day atomically.
+* **build_sessions** — sessionizes the day's events (source session ids, else a 30-minute gap).
+* **build_user_features** — browsing vs consumption features over 1/7/28 days, Beta-smoothed rates with
+  priors fitted to the population, and the browser/buyer posterior `p_buyer`.
+* **build_item_stats** — decayed item popularity and trend per segment (global, per device).
+* **select_active_users** — users with 10+ interactions in the last 10 days, and the day's count/share.
 
 Every task is one job call with `ds` taken from the run's logical date; a task reads only partitions
 `ds <= D` and writes only its own, so reruns and backfills (`airflow backfill create --dag-id
@@ -19,7 +24,21 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-EVENTS = Asset(name="recpipe_events", uri="recpipe://lake/events")
+
+def _asset(table: str) -> Asset:
+    return Asset(name=f"recpipe_{table}", uri=f"recpipe://lake/{table}")
+
+
+def job_task(job: str, table: str):
+    """One task = one job call for the run's ds; the Asset is emitted once the job has written its table."""
+
+    @task(task_id=job, outlets=[_asset(table)])
+    def run_job(ds: str | None = None) -> str:
+        from recpipe.pipeline import run_task
+
+        return run_task(job, ds)
+
+    return run_job()
 
 
 @dag(
@@ -33,13 +52,10 @@ EVENTS = Asset(name="recpipe_events", uri="recpipe://lake/events")
     doc_md=__doc__,
 )
 def recpipe_nightly():
-    @task(outlets=[EVENTS])
-    def ingest_events(ds: str | None = None) -> str:
-        from recpipe.pipeline import run_task
-
-        return run_task("ingest_events", ds)
-
-    ingest_events()
+    ingested = job_task("ingest_events", "events")
+    ingested >> job_task("build_sessions", "sessions") >> job_task("build_user_features", "user_features")
+    ingested >> job_task("build_item_stats", "item_popularity")
+    ingested >> job_task("select_active_users", "active_users")
 
 
 recpipe_nightly()

@@ -50,6 +50,32 @@ class IngestConfig:
 
 
 @dataclass(frozen=True)
+class FeaturesConfig:
+    # Feature windows in days, counted in landing days ds (D-w+1 .. D).
+    windows: tuple[int, ...] = (1, 7, 28)
+    session_gap_minutes: int = 30
+    type_model_iterations: int = 200
+    # Users sampled (deterministically, by user_id hash) to fit the population models; all are scored.
+    fit_sample_users: int = 200_000
+
+
+@dataclass(frozen=True)
+class ItemStatsConfig:
+    windows: tuple[int, ...] = (1, 7, 28)
+    half_life_days: float = 7.0
+    weight_view: float = 1.0
+    weight_like: float = 2.0
+    weight_add_to_cart: float = 3.0
+    weight_purchase: float = 5.0
+
+
+@dataclass(frozen=True)
+class ActiveUsersConfig:
+    min_interactions: int = 10
+    lookback_days: int = 10
+
+
+@dataclass(frozen=True)
 class SimulateConfig:
     users: int = 3000
     items: int = 2000
@@ -68,6 +94,9 @@ class Config:
     seed: int = 7
     spark: SparkConfig = field(default_factory=SparkConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    item_stats: ItemStatsConfig = field(default_factory=ItemStatsConfig)
+    active_users: ActiveUsersConfig = field(default_factory=ActiveUsersConfig)
     simulate: SimulateConfig = field(default_factory=SimulateConfig)
 
     def validate(self) -> "Config":
@@ -83,6 +112,17 @@ class Config:
             raise ConfigError(f"ingest.max_dwell_seconds must be > 0, got {ing.max_dwell_seconds}")
         if not 0.0 <= self.simulate.defect_rate < 1.0:
             raise ConfigError(f"simulate.defect_rate must be in [0, 1), got {self.simulate.defect_rate}")
+        for name, windows in (("features.windows", self.features.windows),
+                              ("item_stats.windows", self.item_stats.windows)):
+            if not windows or any(w < 1 for w in windows) or list(windows) != sorted(set(windows)):
+                raise ConfigError(f"{name} must be increasing positive day counts, got {windows}")
+        if self.features.session_gap_minutes < 1:
+            raise ConfigError(f"features.session_gap_minutes must be >= 1, got {self.features.session_gap_minutes}")
+        if self.item_stats.half_life_days <= 0:
+            raise ConfigError(f"item_stats.half_life_days must be > 0, got {self.item_stats.half_life_days}")
+        au = self.active_users
+        if au.min_interactions < 1 or au.lookback_days < 1:
+            raise ConfigError(f"active_users.min_interactions and lookback_days must be >= 1, got {au}")
         if self.spark.shuffle_partitions < 0:
             raise ConfigError(f"spark.shuffle_partitions must be >= 0, got {self.spark.shuffle_partitions}")
         return self
@@ -101,6 +141,12 @@ ENV_ALIASES: dict[str, str] = {
 
 
 def _coerce(value: Any, typ: Any, key: str) -> Any:
+    if typing.get_origin(typ) is tuple:
+        (inner, *_rest) = typing.get_args(typ)
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return tuple(_coerce(v.strip() if isinstance(v, str) else v, inner, key) for v in items)
     if isinstance(typ, str):
         typ = {"str": str, "int": int, "float": float, "bool": bool}[typ]
     if typ is bool:

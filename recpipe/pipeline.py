@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 # Each chain lists its jobs in dependency order; each job is a module `jobs.<name>` with `run(cfg, ds)`.
 CHAINS: dict[str, tuple[str, ...]] = {
-    "nightly": ("ingest_events",),
+    "nightly": ("ingest_events", "build_sessions", "build_user_features", "build_item_stats",
+                "select_active_users"),
 }
 
 

@@ -101,6 +101,7 @@ def get_spark(cfg: Config, app_name: str | None = None, extra_conf: dict[str, st
         .config("spark.default.parallelism", str(shuffle))
         .config("spark.databricks.delta.snapshotPartitions", str(max(1, shuffle // 2)))
         .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.enabled", str(sc.ui_enabled).lower())
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.extraJavaOptions", f"-Duser.timezone=UTC -Dlog4j2.configurationFile={LOG4J_CONF}")

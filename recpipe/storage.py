@@ -73,6 +73,17 @@ class Lake:
             .save(self.path(spec))
         )
 
+    def write_range(self, df: DataFrame, spec: TableSpec, ds_min: str | dt.date, ds_max: str | dt.date) -> None:
+        """Replace every partition in [ds_min, ds_max] with ``df`` in a single Delta commit."""
+        lo, hi = parse_ds(ds_min), parse_ds(ds_max)
+        self.ensure_table(spec)
+        (
+            self.conform(df, spec).write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", f"{spec.partition_by} >= DATE'{lo}' AND {spec.partition_by} <= DATE'{hi}'")
+            .save(self.path(spec))
+        )
+
     def read(self, spec: TableSpec, ds_min: str | dt.date | None = None,
              ds_max: str | dt.date | None = None) -> DataFrame:
         """Read a table, optionally only partitions in [ds_min, ds_max] (the point-in-time bound)."""

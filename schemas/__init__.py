@@ -3,10 +3,19 @@ from schemas.base import TableSpec
 from schemas.events import EVENTS, EVENT_TYPES, DEVICES, REQUIRED_FIELDS, LANDING_FIELDS
 from schemas.quarantine import QUARANTINE, QUARANTINE_REASONS
 from schemas.ingest_audit import INGEST_AUDIT
+from schemas.sessions import SESSIONS
+from schemas.user_features import USER_FEATURES, user_features_spec
+from schemas.population_models import POPULATION_MODELS
+from schemas.item_popularity import ITEM_POPULARITY, item_popularity_spec
+from schemas.active_users import ACTIVE_USERS, ACTIVE_USER_COUNTS
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (EVENTS, QUARANTINE, INGEST_AUDIT)}
+TABLES: dict[str, TableSpec] = {t.name: t for t in (
+    EVENTS, QUARANTINE, INGEST_AUDIT, SESSIONS, USER_FEATURES, POPULATION_MODELS, ITEM_POPULARITY,
+    ACTIVE_USERS, ACTIVE_USER_COUNTS,
+)}
 
 __all__ = [
-    "TableSpec", "TABLES", "EVENTS", "QUARANTINE", "INGEST_AUDIT",
-    "EVENT_TYPES", "DEVICES", "REQUIRED_FIELDS", "LANDING_FIELDS", "QUARANTINE_REASONS",
+    "TableSpec", "TABLES", "EVENTS", "QUARANTINE", "INGEST_AUDIT", "SESSIONS", "USER_FEATURES",
+    "POPULATION_MODELS", "ITEM_POPULARITY", "ACTIVE_USERS", "ACTIVE_USER_COUNTS", "user_features_spec",
+    "item_popularity_spec", "EVENT_TYPES", "DEVICES", "REQUIRED_FIELDS", "LANDING_FIELDS", "QUARANTINE_REASONS",
 ]

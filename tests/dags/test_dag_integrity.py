@@ -26,18 +26,23 @@ def test_no_import_errors(dagbag):
 
 
 def test_nightly_dag_shape(dagbag):
+    from recpipe.pipeline import CHAINS
+
     dag = dagbag.dags["recpipe_nightly"]
-    assert dag.doc_md and "ingest_events" in dag.doc_md
+    assert dag.doc_md and all(job in dag.doc_md for job in CHAINS["nightly"])
     assert {"recpipe", "nightly"} <= set(dag.tags)
     assert dag.max_active_runs == 1 and not dag.catchup
     assert [t.task_id for t in dag.tasks][0] == "ingest_events"
     for t in dag.tasks:
         assert t.retries >= 1, t.task_id
-    from recpipe.pipeline import CHAINS
-
-    assert [t.task_id for t in dag.topological_sort()] == list(CHAINS["nightly"])
-    ingest = dag.get_task("ingest_events")
-    assert [o.name for o in ingest.outlets] == ["recpipe_events"]
+    chain = list(CHAINS["nightly"])
+    assert sorted(dag.task_ids) == sorted(chain)
+    for t in dag.tasks:  # the scheduler-free chain runs every task after its upstream tasks
+        assert all(chain.index(u) < chain.index(t.task_id) for u in t.upstream_task_ids), t.task_id
+    assert dag.get_task("build_user_features").upstream_task_ids == {"build_sessions"}
+    assert dag.get_task("build_sessions").upstream_task_ids == {"ingest_events"}
+    assert [o.name for o in dag.get_task("ingest_events").outlets] == ["recpipe_events"]
+    assert [o.name for o in dag.get_task("build_user_features").outlets] == ["recpipe_user_features"]
 
 
 def test_dag_files_import_no_spark_and_do_no_io(tmp_path):
