@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from recpipe.config import Config, ItemStatsConfig
+from recpipe.sparkfn import exact_sum
 from recpipe.storage import Lake, parse_ds
 from schemas import EVENTS, item_popularity_spec
 
@@ -53,7 +54,7 @@ def item_popularity(events: DataFrame, ds: dt.date, cfg: ItemStatsConfig) -> Dat
     for w in windows:
         inw = F.col("_age") < w
         aggs += [F.sum(inw.cast("long")).alias(f"events_{w}d"),
-                 F.coalesce(F.sum(F.when(inw, F.col("_score"))), F.lit(0.0)).alias(f"score_{w}d")]
+                 F.coalesce(exact_sum(F.when(inw, F.col("_score"))), F.lit(0.0)).alias(f"score_{w}d")]
     et = F.col("event_type")
     aggs += [
         F.sum((et == "view").cast("long")).alias(f"views_{longest}d"),

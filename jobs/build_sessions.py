@@ -16,6 +16,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from recpipe.config import Config
+from recpipe.sparkfn import exact_sum
 from recpipe.storage import Lake, parse_ds
 from schemas import EVENTS, SESSIONS
 
@@ -66,7 +67,7 @@ def summarise_sessions(tagged: DataFrame) -> DataFrame:
         F.sum(is_view.cast("long")).alias("views"),
         F.countDistinct(F.when(is_view, F.col("item_id"))).alias("distinct_items"),
         F.countDistinct(F.when(is_view, F.col("category"))).alias("distinct_categories"),
-        F.coalesce(F.sum(F.when(is_view, F.col("dwell_seconds"))), F.lit(0.0)).alias("total_dwell_seconds"),
+        F.coalesce(exact_sum(F.when(is_view, F.col("dwell_seconds"))), F.lit(0.0)).alias("total_dwell_seconds"),
         F.sum(is_cart.cast("long")).alias("carts"),
         F.sum((F.col("event_type") == "purchase").cast("long")).alias("purchases"),
         F.first("_first_cart").alias("_first_cart"),

@@ -26,6 +26,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from recpipe.config import Config, FeaturesConfig
+from recpipe.sparkfn import exact_avg, exact_sum
 from recpipe.stats import BetaPrior, TypeMixture, fit_beta_binomial, fit_type_mixture
 from recpipe.storage import Lake, parse_ds
 from schemas import EVENTS, POPULATION_MODELS, SESSIONS, user_features_spec
@@ -67,9 +68,10 @@ def aggregate_events(events: DataFrame, ds: dt.date, windows: tuple[int, ...]) -
             F.sum((inw & view).cast("long")).alias(f"views_{w}d"),
             F.countDistinct(F.when(inw & view, F.col("item_id"))).alias(f"distinct_items_{w}d"),
             F.countDistinct(F.when(inw & view, F.col("category"))).alias(f"distinct_categories_{w}d"),
-            F.coalesce(F.sum(F.when(inw & view, F.col("dwell_seconds"))), F.lit(0.0)).alias(f"dwell_total_{w}d"),
-            F.percentile_approx(F.when(inw & view, F.col("dwell_seconds")), 0.5, 1000).cast("double")
-            .alias(f"dwell_median_{w}d"),
+            F.coalesce(exact_sum(F.when(inw & view, F.col("dwell_seconds"))), F.lit(0.0))
+            .alias(f"dwell_total_{w}d"),
+            # The exact median: an approximate sketch depends on the order it is merged in.
+            F.median(F.when(inw & view, F.col("dwell_seconds"))).cast("double").alias(f"dwell_median_{w}d"),
             F.sum((inw & cart).cast("long")).alias(f"carts_{w}d"),
             F.sum((inw & purchase).cast("long")).alias(f"purchases_{w}d"),
             F.sum((inw & like).cast("long")).alias(f"likes_{w}d"),
@@ -81,8 +83,8 @@ def aggregate_events(events: DataFrame, ds: dt.date, windows: tuple[int, ...]) -
         F.countDistinct(F.to_date("event_ts")).alias(f"active_days_{longest}d"),
         F.max("event_ts").alias("last_event_ts"),
         F.sum(dwell_ok.cast("long")).alias("_dwell_n"),
-        F.coalesce(F.sum(F.when(dwell_ok, log_dwell)), F.lit(0.0)).alias("_dwell_log_sum"),
-        F.coalesce(F.sum(F.when(dwell_ok, log_dwell * log_dwell)), F.lit(0.0)).alias("_dwell_log_sq"),
+        F.coalesce(exact_sum(F.when(dwell_ok, log_dwell)), F.lit(0.0)).alias("_dwell_log_sum"),
+        F.coalesce(exact_sum(F.when(dwell_ok, log_dwell * log_dwell)), F.lit(0.0)).alias("_dwell_log_sq"),
         *[F.sum((F.col("device") == d).cast("long")).alias(f"_device_{d}") for d in DEVICE_SHARES],
     ]
     return events.where(age.between(0, longest - 1)).groupBy("user_id").agg(*aggs)
@@ -95,9 +97,9 @@ def aggregate_sessions(sessions: DataFrame, ds: dt.date, windows: tuple[int, ...
         inw = age < w
         aggs += [
             F.sum(inw.cast("long")).alias(f"sessions_{w}d"),
-            F.avg(F.when(inw, F.col("duration_seconds"))).alias(f"session_duration_mean_{w}d"),
-            F.avg(F.when(inw, F.col("views_before_first_cart").cast("double"))).alias(f"views_before_first_cart_{w}d"),
-            F.avg(F.when(inw, F.col("seconds_to_first_cart"))).alias(f"time_to_cart_seconds_{w}d"),
+            exact_avg(F.when(inw, F.col("duration_seconds"))).alias(f"session_duration_mean_{w}d"),
+            exact_avg(F.when(inw, F.col("views_before_first_cart"))).alias(f"views_before_first_cart_{w}d"),
+            exact_avg(F.when(inw, F.col("seconds_to_first_cart"))).alias(f"time_to_cart_seconds_{w}d"),
         ]
     return sessions.where(age.between(0, max(windows) - 1)).groupBy("user_id").agg(*aggs)
 
@@ -183,7 +185,7 @@ def fit_priors(users: DataFrame, windows: tuple[int, ...]) -> dict[str, BetaPrio
     for w in windows:
         for rate, (n, k) in RATES.items():
             hist = (users.groupBy(F.col(f"{n}_{w}d").alias("n"), F.col(f"{k}_{w}d").alias("k")).count()
-                    .where(F.col("n") > 0).collect())
+                    .where(F.col("n") > 0).orderBy("n", "k").collect())
             if not hist:
                 priors[f"{rate}_{w}d"] = BetaPrior(1.0, 1.0, 0, "uniform (no users)")
                 continue
@@ -199,7 +201,8 @@ def fit_mixture(users: DataFrame, n_users: int, cfg: FeaturesConfig, longest: in
         # A hash sample is the same on every rerun and on any partitioning.
         keep = cfg.fit_sample_users / n_users
         sample = users.where((F.abs(F.xxhash64("user_id")) % 1_000_000) < int(keep * 1_000_000))
-    pdf = sample.select(*[c.alias(k) for k, c in cols.items()]).toPandas()
+    # Sorted, so the fit sees the same rows in the same order on every run.
+    pdf = sample.orderBy("user_id").select(*[c.alias(k) for k, c in cols.items()]).toPandas()
     return fit_type_mixture({k: pdf[k].to_numpy() for k in cols}, iterations=cfg.type_model_iterations)
 
 
