@@ -180,17 +180,20 @@ def finalize(df: DataFrame, ds: dt.date, windows: tuple[int, ...], priors: dict[
 # ------------------------------------------------------------------------------------------- fitting
 
 def fit_priors(users: DataFrame, windows: tuple[int, ...]) -> dict[str, BetaPrior]:
-    """One Beta prior per rate and window, from the (trials, successes) histogram of all users."""
+    """One Beta prior per rate and window, from the (trials, successes) histograms of all users.
+
+    All histograms come from one Spark job; they are small (one row per distinct pair).
+    """
+    names = [(f"{rate}_{w}d", f"{n}_{w}d", f"{k}_{w}d") for w in windows for rate, (n, k) in RATES.items()]
+    pairs = F.explode(F.array(*[F.struct(F.lit(name).alias("model"), F.col(n).alias("n"), F.col(k).alias("k"))
+                                for name, n, k in names]))
+    hist = (users.select(pairs.alias("h")).select("h.*").where(F.col("n") > 0)
+            .groupBy("model", "n", "k").count().orderBy("model", "n", "k").collect())
     priors = {}
-    for w in windows:
-        for rate, (n, k) in RATES.items():
-            hist = (users.groupBy(F.col(f"{n}_{w}d").alias("n"), F.col(f"{k}_{w}d").alias("k")).count()
-                    .where(F.col("n") > 0).orderBy("n", "k").collect())
-            if not hist:
-                priors[f"{rate}_{w}d"] = BetaPrior(1.0, 1.0, 0, "uniform (no users)")
-                continue
-            arr = np.array([(r["n"], r["k"], r["count"]) for r in hist], dtype=np.float64)
-            priors[f"{rate}_{w}d"] = fit_beta_binomial(arr[:, 0], arr[:, 1], arr[:, 2])
+    for name, _, _ in names:
+        arr = np.array([(r["n"], r["k"], r["count"]) for r in hist if r["model"] == name], dtype=np.float64)
+        priors[name] = (fit_beta_binomial(arr[:, 0], arr[:, 1], arr[:, 2]) if len(arr)
+                        else BetaPrior(1.0, 1.0, 0, "uniform (no users)"))
     return priors
 
 
