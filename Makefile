@@ -47,6 +47,8 @@ demo: setup clean-demo
 	    || { echo "recpipe_nightly failed; last lines of $(DEMO_DIR).log:"; tail -40 $(DEMO_DIR).log; exit 1; }
 	@echo "== summary"
 	$(BIN)/recpipe summary --lake $(DEMO_DIR)/lake
+	@echo "== user model vs the simulator's ground truth"
+	$(BIN)/recpipe truth-check --ds $(DEMO_END) --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing
 
 clean-demo:
 	rm -rf $(DEMO_DIR) $(DEMO_DIR).log
@@ -59,6 +61,7 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m bench.run_bench
+	$(BIN)/python -m bench.bench_nightly
 
 clean: clean-demo
 	rm -rf lake landing reports bench_out .pytest_cache spark-warehouse

@@ -65,8 +65,9 @@ def summarise_sessions(tagged: DataFrame) -> DataFrame:
         F.max("event_ts").alias("end_ts"),
         F.count(F.lit(1)).alias("events"),
         F.sum(is_view.cast("long")).alias("views"),
-        F.countDistinct(F.when(is_view, F.col("item_id"))).alias("distinct_items"),
-        F.countDistinct(F.when(is_view, F.col("category"))).alias("distinct_categories"),
+        # Set sizes: two countDistinct aggregates would make Spark expand every row twice.
+        F.size(F.collect_set(F.when(is_view, F.col("item_id")))).cast("long").alias("distinct_items"),
+        F.size(F.collect_set(F.when(is_view, F.col("category")))).cast("long").alias("distinct_categories"),
         F.coalesce(exact_sum(F.when(is_view, F.col("dwell_seconds"))), F.lit(0.0)).alias("total_dwell_seconds"),
         F.sum(is_cart.cast("long")).alias("carts"),
         F.sum((F.col("event_type") == "purchase").cast("long")).alias("purchases"),

@@ -66,8 +66,11 @@ def aggregate_events(events: DataFrame, ds: dt.date, windows: tuple[int, ...]) -
         inw = age < w
         aggs += [
             F.sum((inw & view).cast("long")).alias(f"views_{w}d"),
-            F.countDistinct(F.when(inw & view, F.col("item_id"))).alias(f"distinct_items_{w}d"),
-            F.countDistinct(F.when(inw & view, F.col("category"))).alias(f"distinct_categories_{w}d"),
+            # Set sizes rather than countDistinct: several distinct aggregates make Spark expand every row
+            # once per aggregate, while per-user sets stay small.
+            F.size(F.collect_set(F.when(inw & view, F.col("item_id")))).cast("long").alias(f"distinct_items_{w}d"),
+            F.size(F.collect_set(F.when(inw & view, F.col("category")))).cast("long")
+            .alias(f"distinct_categories_{w}d"),
             F.coalesce(exact_sum(F.when(inw & view, F.col("dwell_seconds"))), F.lit(0.0))
             .alias(f"dwell_total_{w}d"),
             # The exact median: an approximate sketch depends on the order it is merged in.
@@ -80,7 +83,7 @@ def aggregate_events(events: DataFrame, ds: dt.date, windows: tuple[int, ...]) -
     log_dwell = F.log(F.col("dwell_seconds"))
     aggs += [
         F.count(F.lit(1)).alias(f"events_{longest}d"),
-        F.countDistinct(F.to_date("event_ts")).alias(f"active_days_{longest}d"),
+        F.size(F.collect_set(F.to_date("event_ts"))).cast("long").alias(f"active_days_{longest}d"),
         F.max("event_ts").alias("last_event_ts"),
         F.sum(dwell_ok.cast("long")).alias("_dwell_n"),
         F.coalesce(exact_sum(F.when(dwell_ok, log_dwell)), F.lit(0.0)).alias("_dwell_log_sum"),

@@ -118,6 +118,18 @@ def _cmd_fetch_jars(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def _cmd_truth_check(args: argparse.Namespace, cfg: Config) -> int:
+    from recpipe.truth import truth_check
+
+    r = truth_check(cfg, args.ds, args.truth)
+    print(f"user model vs simulator ground truth as of {args.ds} ({r['users']} users, "
+          f"{r['true_buyer_share']:.0%} true buyers):")
+    print(f"  type posterior AUC {r['type_auc']:.3f}, accuracy at 0.5 {r['type_accuracy']:.3f}")
+    print(f"  view->cart correlation with the true rate: smoothed {r['view_to_cart_corr_smoothed']:.3f}, "
+          f"raw {r['view_to_cart_corr_raw']:.3f}")
+    return 0
+
+
 def _cmd_summary(args: argparse.Namespace, cfg: Config) -> int:
     from recpipe.summary import print_summary
 
@@ -162,10 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--end")
     a.set_defaults(func=_cmd_airflow_days)
 
+    t = sub.add_parser("truth-check", help="compare user features with the simulator's ground truth")
+    t.add_argument("--ds", required=True)
+    t.add_argument("--truth", help="ground_truth folder (default: <landing>/ground_truth)")
+    t.set_defaults(func=_cmd_truth_check)
+
     m = sub.add_parser("summary", help="rows per table and day, quarantine counts by reason")
     m.set_defaults(func=_cmd_summary)
 
-    for sp in (s, i, r, a, f, m):
+    for sp in (s, i, r, a, f, t, m):
         add_config_args(sp)
     return p
 

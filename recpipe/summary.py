@@ -6,7 +6,7 @@ from pyspark.sql import functions as F
 from recpipe.config import Config
 from recpipe.spark import get_spark
 from recpipe.storage import Lake
-from schemas import EVENTS, INGEST_AUDIT, QUARANTINE
+from schemas import ACTIVE_USER_COUNTS, EVENTS, INGEST_AUDIT, QUARANTINE, TABLES, USER_FEATURES
 
 
 def _table(rows: list[list], header: list[str]) -> str:
@@ -19,18 +19,18 @@ def _table(rows: list[list], header: list[str]) -> str:
 def lake_summary(cfg: Config, spark=None) -> str:
     spark = spark or get_spark(cfg, app_name="recpipe-summary")
     lake = Lake(spark, cfg.lake)
-    present = [t for t in (EVENTS, QUARANTINE, INGEST_AUDIT) if lake.exists(t)]
+    present = [t for t in TABLES.values() if lake.exists(t)]
     if not present:
         return f"lake {lake.root} holds no tables yet"
     per_day: dict = {}
     for spec in present:
-        for r in lake.read(spec).groupBy("ds").count().collect():
-            per_day.setdefault(r["ds"], {})[spec.name] = r["count"]
+        for r in lake.read(spec).groupBy(spec.partition_by).count().collect():
+            per_day.setdefault(r[spec.partition_by], {})[spec.name] = r["count"]
     out = [f"lake {lake.root}", "", "rows per table and day"]
     names = [t.name for t in present]
     rows = [[ds.isoformat()] + [per_day[ds].get(n, 0) for n in names] for ds in sorted(per_day)]
     rows.append(["total"] + [sum(per_day[d].get(n, 0) for d in per_day) for n in names])
-    out.append(_table(rows, ["ds"] + names))
+    out.append(_table(rows, ["ds / as_of"] + names))
     if lake.exists(QUARANTINE):
         reasons = (lake.read(QUARANTINE).groupBy("reason").count().orderBy(F.desc("count"), "reason").collect())
         out += ["", "quarantine by reason"]
@@ -40,6 +40,14 @@ def lake_summary(cfg: Config, spark=None) -> str:
             "rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped")]).first()
         out += ["", f"ingest audit: read {a['rows_read']} = accepted {a['rows_accepted']} + quarantined "
                     f"{a['rows_quarantined']} + duplicates dropped {a['duplicates_dropped']}"]
+    if lake.exists(ACTIVE_USER_COUNTS) and lake.exists(USER_FEATURES):
+        types = {(r["as_of"], r["user_type"]): r["count"]
+                 for r in lake.read(USER_FEATURES).groupBy("as_of", "user_type").count().collect()}
+        rows = [[r["as_of"].isoformat(), r["active_users"], f"{r['active_share']:.1%}",
+                 types.get((r["as_of"], "buyer"), 0), types.get((r["as_of"], "browser"), 0)]
+                for r in lake.read(ACTIVE_USER_COUNTS).orderBy("as_of").collect()]
+        out += ["", "active users and user types"]
+        out.append(_table(rows, ["as_of", "active", "share", "buyers", "browsers"]))
     return "\n".join(out)
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures: one SparkSession for the whole run, and a temporary lake + landing per test."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 from recpipe.config import Config, load_config
 
 SHARED_DATA = Path(os.environ.get("RECPIPE_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+
+# py4j logs at INFO while the interpreter shuts down, after pytest has closed its captured streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,81 @@
+"""One night's user-model jobs at several sizes of the 28-day window (`make bench` runs it).
+
+    python -m bench.bench_nightly [--sizes 1000000,3000000,10000000]
+
+For each size: 28 simulated days go straight into a fresh lake with the sessions of the first 27 days
+(not timed); then the night of day 28 is timed job by job: build_sessions, build_user_features,
+build_item_stats, select_active_users. If cost follows the events in the window, seconds per million
+events stays flat as the window grows.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+from recpipe.simulator import SimulationSpec, World
+
+OUT = Path("bench_out")
+NIGHTLY_JOBS = ("build_sessions", "build_user_features", "build_item_stats", "select_active_users")
+
+
+def _users_for(events: int, days: int, items: int) -> int:
+    probe = SimulationSpec(users=20_000, items=items, days=1, seed=1)
+    rate = len(World(probe).step(0)) / probe.users
+    return int(1.02 * events / (rate * days))
+
+
+def bench_size(target: int, spark, days: int = 28, items: int = 20_000) -> dict:
+    import importlib
+
+    from jobs import build_sessions
+    from recpipe.config import load_config
+    from recpipe.simulator.lake import write_simulated_events
+    from recpipe.storage import Lake
+
+    lake_dir = OUT / f"nightly_lake_{target}"
+    shutil.rmtree(lake_dir, ignore_errors=True)
+    cfg = load_config(overrides={"lake": str(lake_dir)})
+    world = World(SimulationSpec(users=_users_for(target, days, items), items=items, days=days, seed=5))
+    lake = Lake(spark, cfg.lake)
+    events = 0
+    for lo in range(0, days, 7):  # bounded driver memory: a week at a time
+        events += write_simulated_events(lake, world, range(lo, min(lo + 7, days)))
+    build_sessions.run_range(cfg, world.day(0), world.day(days - 2), spark)
+    ds = world.day(days - 1)
+    timings = {}
+    for job in NIGHTLY_JOBS:
+        t0 = time.perf_counter()
+        importlib.import_module(f"jobs.{job}").run(cfg, ds, spark)
+        timings[job] = round(time.perf_counter() - t0, 1)
+    total = sum(timings.values())
+    shutil.rmtree(lake_dir, ignore_errors=True)
+    return {"events_in_window": events, "users": world.spec.users, "seconds": timings,
+            "total_seconds": round(total, 1), "seconds_per_million_events": round(total / (events / 1e6), 1)}
+
+
+def main() -> None:
+    from recpipe.config import load_config
+    from recpipe.spark import get_spark
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", default="1000000,3000000,10000000")
+    args = p.parse_args()
+    OUT.mkdir(exist_ok=True)
+    spark = get_spark(load_config(), app_name="bench-nightly")
+    results_path = OUT / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    results["nightly_user_model"] = {}
+    for size in [int(s) for s in args.sizes.split(",")]:
+        r = bench_size(size, spark)
+        results["nightly_user_model"][str(size)] = r
+        print(f"nightly user model, {r['events_in_window']:,} events in the window: {r['seconds']} "
+              f"-> {r['total_seconds']}s ({r['seconds_per_million_events']} s per 1M events)", flush=True)
+        results_path.write_text(json.dumps(results, indent=2))
+    print(f"written {results_path}")
+
+
+if __name__ == "__main__":
+    main()
