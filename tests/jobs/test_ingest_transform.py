@@ -182,3 +182,15 @@ def test_outputs_keep_raw_bytes_and_account_for_every_line(spark):
             a["conflicting_duplicates"]) == (6, 2, 3, 1, 1)
     e = audit["empty.jsonl"]
     assert (e["rows_read"], e["rows_accepted"]) == (0, 0)
+
+
+def test_invariant_check_names_what_does_not_add_up():
+    from jobs.ingest_events import InvariantError, check_invariant
+
+    audit = [{"source_file": "a.jsonl", "rows_read": 10, "rows_accepted": 7, "rows_quarantined": 2,
+              "duplicates_dropped": 1}]
+    check_invariant(DS, {"a.jsonl": 10}, audit, events_written=7, quarantine_written=2)
+    with pytest.raises(InvariantError, match="events partition holds 6"):
+        check_invariant(DS, {"a.jsonl": 10}, audit, events_written=6, quarantine_written=2)
+    with pytest.raises(InvariantError, match="a.jsonl: read 11"):
+        check_invariant(DS, {"a.jsonl": 11}, audit, events_written=7, quarantine_written=2)
