@@ -15,16 +15,11 @@ import shutil
 import time
 from pathlib import Path
 
+from bench.run_bench import users_for
 from recpipe.simulator import SimulationSpec, World
 
 OUT = Path("bench_out")
 NIGHTLY_JOBS = ("build_sessions", "build_user_features", "build_item_stats", "select_active_users")
-
-
-def _users_for(events: int, days: int, items: int) -> int:
-    probe = SimulationSpec(users=20_000, items=items, days=1, seed=1)
-    rate = len(World(probe).step(0)) / probe.users
-    return int(1.02 * events / (rate * days))
 
 
 def bench_size(target: int, spark, days: int = 28, items: int = 20_000) -> dict:
@@ -38,7 +33,7 @@ def bench_size(target: int, spark, days: int = 28, items: int = 20_000) -> dict:
     lake_dir = OUT / f"nightly_lake_{target}"
     shutil.rmtree(lake_dir, ignore_errors=True)
     cfg = load_config(overrides={"lake": str(lake_dir)})
-    world = World(SimulationSpec(users=_users_for(target, days, items), items=items, days=days, seed=5))
+    world = World(SimulationSpec(users=users_for(target, days, items), items=items, days=days, seed=5))
     lake = Lake(spark, cfg.lake)
     events = 0
     for lo in range(0, days, 7):  # bounded driver memory: a week at a time

@@ -16,17 +16,18 @@ from pathlib import Path
 from recpipe.simulator import SimulationSpec, World, simulate_to_landing
 
 OUT = Path("bench_out")
-EVENTS_PER_USER_DAY = None  # measured below
 
 
-def _events_per_user_day(items: int) -> float:
-    spec = SimulationSpec(users=20_000, items=items, days=1, seed=1)
-    return len(World(spec).step(0)) / spec.users
+def users_for(events: int, days: int, items: int) -> int:
+    """Users that make about ``events`` events over ``days`` days (2% head-room: the per-user rate is
+    estimated on a one-day sample)."""
+    probe = SimulationSpec(users=20_000, items=items, days=1, seed=1)
+    rate = len(World(probe).step(0)) / probe.users
+    return int(1.02 * events / (rate * days))
 
 
 def bench_simulator(target_events: int, days: int = 14, items: int = 20_000) -> dict:
-    # 2% head-room: the per-user rate is estimated on a one-day sample.
-    users = int(1.02 * target_events / (_events_per_user_day(items) * days))
+    users = users_for(target_events, days, items)
     spec = SimulationSpec(users=users, items=items, days=days, seed=1, defect_rate=0.02, files_per_day=4)
     out = OUT / "sim_landing"
     shutil.rmtree(out, ignore_errors=True)
@@ -44,7 +45,7 @@ def bench_ingest(target_events: int, items: int = 20_000) -> dict:
     from recpipe.config import load_config
     from recpipe.spark import get_spark
 
-    users = int(1.02 * target_events / _events_per_user_day(items))
+    users = users_for(target_events, 1, items)
     spec = SimulationSpec(users=users, items=items, days=1, seed=2, defect_rate=0.02, files_per_day=4)
     landing, lake = OUT / "ingest_landing", OUT / "ingest_lake"
     shutil.rmtree(landing, ignore_errors=True)

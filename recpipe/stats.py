@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import optimize, special
+from scipy.stats import rankdata
 
 _LOG_BOUNDS = (-6.0, 12.0)  # alpha, beta in [e^-6, e^12]: a near-degenerate population stays finite
 
@@ -190,11 +191,6 @@ def roc_auc(scores, labels) -> float:
     n_pos, n_neg = labels.sum(), (~labels).sum()
     if n_pos == 0 or n_neg == 0:
         raise ValueError("AUC needs both classes")
-    ranks = _rankdata(scores)
+    ranks = rankdata(scores)
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
-
-def _rankdata(x: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    return rankdata(x)

@@ -62,20 +62,16 @@ class Lake:
 
     def write_partition(self, df: DataFrame, spec: TableSpec, ds: str | dt.date) -> None:
         """Replace partition ``ds`` of the table with ``df`` in a single Delta commit."""
-        day = parse_ds(ds)
-        self.ensure_table(spec)
-        out = self.conform(df, spec)
-        # Delta's replaceWhere constraint check rejects any row outside the partition being replaced.
-        (
-            out.write.format("delta")
-            .mode("overwrite")
-            .option("replaceWhere", f"{spec.partition_by} = DATE'{day.isoformat()}'")
-            .save(self.path(spec))
-        )
+        self.write_range(df, spec, ds, ds)
 
     def write_range(self, df: DataFrame, spec: TableSpec, ds_min: str | dt.date, ds_max: str | dt.date) -> None:
-        """Replace every partition in [ds_min, ds_max] with ``df`` in a single Delta commit."""
+        """Replace every partition in [ds_min, ds_max] with ``df`` in a single Delta commit.
+
+        Delta's replaceWhere constraint check rejects any row outside the range being replaced.
+        """
         lo, hi = parse_ds(ds_min), parse_ds(ds_max)
+        if hi < lo:
+            raise ValueError(f"table {spec.name}: range end {hi} is before its start {lo}")
         self.ensure_table(spec)
         (
             self.conform(df, spec).write.format("delta")

@@ -6,7 +6,7 @@ from pyspark.sql import functions as F
 from recpipe.config import Config
 from recpipe.spark import get_spark
 from recpipe.storage import Lake
-from schemas import ACTIVE_USER_COUNTS, EVENTS, INGEST_AUDIT, QUARANTINE, TABLES, USER_FEATURES
+from schemas import ACTIVE_USER_COUNTS, INGEST_AUDIT, QUARANTINE, TABLES, USER_FEATURES
 
 
 def _table(rows: list[list], header: list[str]) -> str:

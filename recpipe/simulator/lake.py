@@ -5,8 +5,6 @@ measure ingest again. The rows are what ingest would accept from the same days (
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 

@@ -145,10 +145,6 @@ class World:
     def item_ids(self) -> np.ndarray:
         return np.char.add("i", np.arange(self.spec.items).astype(str))
 
-    def true_view_to_cart(self) -> np.ndarray:
-        """Each user's expected cart probability per view at their average affinity."""
-        return self.user_p_cart
-
     def ground_truth(self) -> dict[str, pd.DataFrame]:
         users = pd.DataFrame({
             "user_id": self.user_ids,

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from jobs.build_sessions import transform
 from tests.jobs.helpers import ev, events_df
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -11,7 +10,8 @@ from jobs import build_sessions, build_user_features
 from jobs.build_user_features import aggregate_events, buyer_posterior_column, smoothed
 from recpipe.simulator import SimulationSpec, World
 from recpipe.simulator.lake import events_frame, write_simulated_events
-from recpipe.stats import BetaPrior, beta_posterior, buyer_posterior, fit_type_mixture, roc_auc
+from recpipe.stats import BetaPrior, beta_posterior, buyer_posterior, fit_type_mixture
+from recpipe.truth import feature_truth_report
 from recpipe.storage import Lake
 from schemas import EVENTS, POPULATION_MODELS, USER_FEATURES
 from tests.jobs.helpers import ev, events_df
@@ -80,14 +80,11 @@ def simulated(spark, tmp_path_factory):
 def test_features_recover_the_simulators_ground_truth(simulated):
     cfg, world, lake, summary = simulated
     f = lake.read(USER_FEATURES, D, D).toPandas()
-    truth = world.ground_truth()["users"].set_index("user_id").loc[f["user_id"]]
-    assert summary.users == len(f) > 1000
-    auc = roc_auc(f["p_buyer"], truth["user_type"].to_numpy() == "buyer")
-    assert auc >= 0.9, auc
-    smooth = np.corrcoef(f["view_to_cart_28d"], truth["true_view_to_cart"])[0, 1]
-    raw = np.corrcoef(f["view_to_cart_raw_28d"].fillna(f["view_to_cart_raw_28d"].mean()),
-                      truth["true_view_to_cart"])[0, 1]
-    assert smooth >= 0.6 and smooth > raw
+    report = feature_truth_report(f, world.ground_truth()["users"])
+    assert summary.users == report["users"] == len(f) > 1000
+    assert report["type_auc"] >= 0.9, report
+    assert report["view_to_cart_corr_smoothed"] >= 0.6, report
+    assert report["view_to_cart_corr_smoothed"] > report["view_to_cart_corr_raw"], report
     # Smoothed rates stay strictly inside (0, 1) and are never the raw 0% / 100% of thin evidence.
     assert f["view_to_cart_28d"].between(0, 1, inclusive="neither").all()
     thin = f[(f["views_28d"] == 1) & (f["carts_28d"] == 1)]
