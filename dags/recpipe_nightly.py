@@ -22,23 +22,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag
 
-
-def _asset(table: str) -> Asset:
-    return Asset(name=f"recpipe_{table}", uri=f"recpipe://lake/{table}")
-
-
-def job_task(job: str, table: str):
-    """One task = one job call for the run's ds; the Asset is emitted once the job has written its table."""
-
-    @task(task_id=job, outlets=[_asset(table)])
-    def run_job(ds: str | None = None) -> str:
-        from recpipe.pipeline import run_task
-
-        return run_task(job, ds)
-
-    return run_job()
+from recpipe.airflow_tasks import job_task
 
 
 @dag(

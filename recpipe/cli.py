@@ -34,19 +34,31 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     overrides = parse_set(args.set)
+    if getattr(args, "backend", None):
+        overrides["als.backend"] = args.backend
     for name, key in (("lake", "lake"), ("landing", "landing"), ("master", "spark.master")):
         if getattr(args, name, None):
             overrides[key] = getattr(args, name)
     return load_config(args.config, overrides)
 
 
-def job_main(name: str, run: Callable, argv: Sequence[str] | None = None) -> int:
-    """Entry point shared by every job module: `python -m jobs.<name> --ds D` or spark-submit."""
+def job_main(name: str, run: Callable, argv: Sequence[str] | None = None,
+             aliases: dict[str, str] | None = None) -> int:
+    """Entry point shared by every job module: `python -m jobs.<name> --ds D` or spark-submit.
+
+    `aliases` maps extra flags to configuration keys (`--backend` -> `als.backend`).
+    """
     p = argparse.ArgumentParser(prog=f"jobs.{name}", description=f"run {name} for one ds")
     p.add_argument("--ds", required=True, help="logical date YYYY-MM-DD")
     add_config_args(p)
+    for flag, key in (aliases or {}).items():
+        p.add_argument(flag, dest=f"alias_{flag.lstrip('-')}", help=f"sets {key}")
     args = p.parse_args(argv)
     setup_logging(args.verbose)
+    for flag, key in (aliases or {}).items():
+        value = getattr(args, f"alias_{flag.lstrip('-')}")
+        if value is not None:
+            args.set.append(f"{key}={value}")
     try:
         cfg = config_from_args(args)
     except ConfigError as exc:
@@ -91,7 +103,8 @@ def _cmd_import(args: argparse.Namespace, cfg: Config) -> int:
 def _cmd_run(args: argparse.Namespace, cfg: Config) -> int:
     from recpipe import pipeline
 
-    days = pipeline.date_range(args.ds, args.end or args.ds)
+    # A weekly range runs the weeks ending at --ds, --ds + 7, ... up to --end.
+    days = pipeline.date_range(args.ds, args.end or args.ds)[::7 if args.dag == "weekly" else 1]
     for i, ds in enumerate(days, 1):
         print(f"[{i}/{len(days)}] {args.dag} ds={ds}", flush=True)
         for line in pipeline.run_chain(args.dag, cfg, ds):
@@ -127,6 +140,35 @@ def _cmd_truth_check(args: argparse.Namespace, cfg: Config) -> int:
     print(f"  type posterior AUC {r['type_auc']:.3f}, accuracy at 0.5 {r['type_accuracy']:.3f}")
     print(f"  view->cart correlation with the true rate: smoothed {r['view_to_cart_corr_smoothed']:.3f}, "
           f"raw {r['view_to_cart_corr_raw']:.3f}")
+    if args.model:
+        from recpipe.truth import model_truth_check
+
+        m = model_truth_check(cfg, args.ds, args.truth)
+        print(f"ALS {m['model_version']} vs the simulator ({m['items']} items):")
+        print(f"  NDCG@10 {m['ndcg10_als']:.4f} vs popularity {m['ndcg10_popularity']:.4f} "
+              f"({m['ndcg10_ratio']:.2f}x)")
+        print(f"  item similarity correlation with the true item vectors {m['item_similarity_corr']:.3f}")
+    return 0
+
+
+def _cmd_tune(args: argparse.Namespace, cfg: Config) -> int:
+    import pandas as pd
+
+    from recpipe.tune import Grid, parse_weights, run_tune
+
+    def floats(text):
+        return tuple(float(x) for x in text.split(","))
+
+    d = Grid()
+    grid = Grid(weights=parse_weights(args.weights) if args.weights else d.weights,
+                alpha=floats(args.alpha) if args.alpha else d.alpha,
+                factors=tuple(int(x) for x in args.factors.split(",")) if args.factors else d.factors,
+                regularization=floats(args.reg) if args.reg else d.regularization)
+    table = run_tune(cfg, args.ds, grid, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.float_format", "{:.4f}".format):
+        print(table.to_string(index=False))
+    if args.out:
+        table.to_csv(args.out, index=False)
     return 0
 
 
@@ -160,9 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=_cmd_import)
 
     r = sub.add_parser("run", help="run a DAG's chain of jobs for one day or a range, without a scheduler")
-    r.add_argument("dag", choices=["nightly"])
+    r.add_argument("dag", choices=["nightly", "weekly"])
     r.add_argument("--ds", required=True, help="logical date YYYY-MM-DD (first day of a range)")
     r.add_argument("--end", help="last day of a range, inclusive")
+    r.add_argument("--backend", choices=["implicit", "spark"], help="ALS backend for the weekly chain (als.backend)")
     r.set_defaults(func=_cmd_run)
 
     f = sub.add_parser("fetch-jars", help="download the Delta Lake jars once (make setup does this)")
@@ -177,12 +220,22 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("truth-check", help="compare user features with the simulator's ground truth")
     t.add_argument("--ds", required=True)
     t.add_argument("--truth", help="ground_truth folder (default: <landing>/ground_truth)")
+    t.add_argument("--model", action="store_true", help="also check the week's ALS model (recpipe run weekly)")
     t.set_defaults(func=_cmd_truth_check)
+
+    u = sub.add_parser("tune", help="grid search of interaction weights and ALS parameters on a week's holdout")
+    u.add_argument("--ds", required=True, help="the week (its interactions must exist: recpipe run weekly)")
+    u.add_argument("--weights", help='transact,like,view weight settings, e.g. "4,2,1;1,1,1"')
+    u.add_argument("--alpha", help="comma-separated alphas")
+    u.add_argument("--factors", help="comma-separated factor counts")
+    u.add_argument("--reg", help="comma-separated regularisations")
+    u.add_argument("--out", help="also write the table as CSV")
+    u.set_defaults(func=_cmd_tune)
 
     m = sub.add_parser("summary", help="rows per table and day, quarantine counts by reason")
     m.set_defaults(func=_cmd_summary)
 
-    for sp in (s, i, r, a, f, t, m):
+    for sp in (s, i, r, a, f, t, u, m):
         add_config_args(sp)
     return p
 

@@ -76,6 +76,59 @@ class ActiveUsersConfig:
 
 
 @dataclass(frozen=True)
+class InteractionsConfig:
+    """User-item strength for ALS: r = w_transact*T + w_like*L + w_view*V over `window_days` landing days
+    ending at the training cutoff, each event decayed by 0.5 ** (age_days / half_life_days):
+    T counts carts and purchases, L likes, V views weighted by log1p(dwell / dwell_ref_seconds) (a view
+    without dwell counts as log(2)). ALS confidence is c = 1 + alpha * r. Defaults chosen by `recpipe tune`."""
+
+    window_days: int = 90
+    half_life_days: float = 30.0
+    weight_transact: float = 4.0
+    weight_like: float = 2.0
+    weight_view: float = 1.0
+    dwell_ref_seconds: float = 30.0
+    # Items need this many distinct active users in the window to enter the catalogue.
+    min_item_users: int = 2
+
+
+@dataclass(frozen=True)
+class ALSConfig:
+    # "implicit" (one machine, CPU or GPU) or "spark" (Spark MLlib ALS, implicit preferences).
+    backend: str = "implicit"
+    factors: int = 16
+    regularization: float = 50.0
+    alpha: float = 1.0
+    iterations: int = 15
+    # "auto" uses implicit's CUDA build when a GPU is visible; "true" requires one; "false" never uses it.
+    use_gpu: str = "auto"
+    # implicit's own threads (0 = all cores); BLAS is limited to one thread as implicit requires.
+    num_threads: int = 0
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    # Train on interactions up to ds - holdout_days, test on the positives of the holdout_days after.
+    holdout_days: int = 7
+    positive_types: tuple[str, ...] = ("like", "add_to_cart", "purchase")
+    ks: tuple[int, ...] = (10, 100, 1000)
+    # Evaluation users are sampled (by user_id hash) down to this many.
+    max_users: int = 20_000
+    # Items making up the most popular `head_share` of the catalogue are the head; the rest is the long tail.
+    head_share: float = 0.2
+
+
+@dataclass(frozen=True)
+class PromotionConfig:
+    primary_metric: str = "recall@1000"
+    # The challenger must beat the baseline's primary metric by this relative margin.
+    min_lift_over_baseline: float = 0.0
+    # Relative tolerances against the champion.
+    primary_tolerance: float = 0.02
+    ndcg10_tolerance: float = 0.05
+
+
+@dataclass(frozen=True)
 class SimulateConfig:
     users: int = 3000
     items: int = 2000
@@ -97,6 +150,10 @@ class Config:
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     item_stats: ItemStatsConfig = field(default_factory=ItemStatsConfig)
     active_users: ActiveUsersConfig = field(default_factory=ActiveUsersConfig)
+    interactions: InteractionsConfig = field(default_factory=InteractionsConfig)
+    als: ALSConfig = field(default_factory=ALSConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    promotion: PromotionConfig = field(default_factory=PromotionConfig)
     simulate: SimulateConfig = field(default_factory=SimulateConfig)
 
     def validate(self) -> "Config":
@@ -123,6 +180,36 @@ class Config:
         au = self.active_users
         if au.min_interactions < 1 or au.lookback_days < 1:
             raise ConfigError(f"active_users.min_interactions and lookback_days must be >= 1, got {au}")
+        it = self.interactions
+        if it.window_days < 1 or it.half_life_days <= 0 or it.dwell_ref_seconds <= 0 or it.min_item_users < 1:
+            raise ConfigError(f"interactions: window_days, min_item_users >= 1 and half_life_days, "
+                              f"dwell_ref_seconds > 0 required, got {it}")
+        if min(it.weight_transact, it.weight_like, it.weight_view) < 0:
+            raise ConfigError(f"interactions weights must be >= 0, got {it}")
+        als = self.als
+        if als.backend not in ("implicit", "spark"):
+            raise ConfigError(f"als.backend must be 'implicit' or 'spark', got {als.backend!r}")
+        if als.use_gpu not in ("auto", "true", "false"):
+            raise ConfigError(f"als.use_gpu must be 'auto', 'true' or 'false', got {als.use_gpu!r}")
+        if als.factors < 1 or als.iterations < 1 or als.regularization < 0 or als.alpha <= 0:
+            raise ConfigError(f"als: factors, iterations >= 1, regularization >= 0, alpha > 0 required, got {als}")
+        ev = self.evaluation
+        if ev.holdout_days < 1 or not ev.ks or min(ev.ks) < 1 or ev.max_users < 1 or not 0 < ev.head_share < 1:
+            raise ConfigError(f"evaluation: holdout_days, ks, max_users >= 1 and 0 < head_share < 1 required, "
+                              f"got {ev}")
+        from schemas.events import EVENT_TYPES
+
+        bad = [t for t in ev.positive_types if t not in EVENT_TYPES]
+        if bad or not ev.positive_types:
+            raise ConfigError(f"evaluation.positive_types must be among {EVENT_TYPES}, got {ev.positive_types}")
+        pm = self.promotion
+        metric, _, k = pm.primary_metric.partition("@")
+        if metric not in ("ndcg", "recall", "precision", "map", "hit_rate") or not k.isdigit() \
+                or int(k) not in ev.ks:
+            raise ConfigError(f"promotion.primary_metric must be <ndcg|recall|precision|map|hit_rate>@k with k in "
+                              f"evaluation.ks {ev.ks}, got {pm.primary_metric!r}")
+        if 10 not in ev.ks:
+            raise ConfigError(f"evaluation.ks must include 10 (the promotion gate checks ndcg@10), got {ev.ks}")
         if self.spark.shuffle_partitions < 0:
             raise ConfigError(f"spark.shuffle_partitions must be >= 0, got {self.spark.shuffle_partitions}")
         return self

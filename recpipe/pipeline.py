@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 CHAINS: dict[str, tuple[str, ...]] = {
     "nightly": ("ingest_events", "build_sessions", "build_user_features", "build_item_stats",
                 "select_active_users"),
+    "weekly": ("build_interactions", "train_als", "evaluate_model", "promote_model"),
 }
 
 

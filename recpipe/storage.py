@@ -28,6 +28,16 @@ def parse_ds(ds: str | dt.date) -> dt.date:
         raise ValueError(f"ds must be a date as YYYY-MM-DD, got {ds!r}") from None
 
 
+def _sql_literal(value) -> str:
+    if isinstance(value, dt.date):
+        return f"DATE'{value.isoformat()}'"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    raise TypeError(f"no SQL literal for {value!r}")
+
+
 class Lake:
     def __init__(self, spark: SparkSession, root: str | Path):
         self.spark = spark
@@ -77,6 +87,24 @@ class Lake:
             self.conform(df, spec).write.format("delta")
             .mode("overwrite")
             .option("replaceWhere", f"{spec.partition_by} >= DATE'{lo}' AND {spec.partition_by} <= DATE'{hi}'")
+            .save(self.path(spec))
+        )
+
+    def replace_where(self, df: DataFrame, spec: TableSpec, **equals) -> None:
+        """Replace the rows matching ``column = value`` for every given column with ``df`` in one commit.
+
+        For tables keyed by something other than a date range (a model version, a run of one challenger).
+        """
+        if not equals:
+            raise ValueError(f"table {spec.name}: replace_where needs at least one column = value")
+        unknown = [c for c in equals if c not in spec.columns]
+        if unknown:
+            raise ContractError(f"table {spec.name}: no columns {unknown}")
+        self.ensure_table(spec)
+        (
+            self.conform(df, spec).write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", " AND ".join(f"{c} = {_sql_literal(v)}" for c, v in equals.items()))
             .save(self.path(spec))
         )
 

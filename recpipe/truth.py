@@ -41,3 +41,52 @@ def truth_check(cfg: Config, ds: str, truth_dir: str | None = None, spark=None) 
     if features.empty:
         raise ValueError(f"user_features has no rows as_of {ds} in {cfg.lake}")
     return feature_truth_report(features, users, longest)
+
+
+def item_similarity_correlation(learned: np.ndarray, true: np.ndarray, pairs: int = 50_000, seed: int = 0) -> float:
+    """Pearson correlation, over random item pairs, of the cosine similarity of the learned item factors
+    with the cosine similarity of the simulator's true item vectors (rows aligned)."""
+    def unit(x):
+        x = np.asarray(x, dtype=np.float64)
+        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+    lv, tv = unit(learned), unit(true)
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, len(lv), pairs), rng.integers(0, len(lv), pairs)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    return float(np.corrcoef((lv[a] * lv[b]).sum(axis=1), (tv[a] * tv[b]).sum(axis=1))[0, 1])
+
+
+def model_truth_check(cfg: Config, ds: str, truth_dir: str | None = None, spark=None) -> dict:
+    """The week's challenger vs the simulator: NDCG@10 against popularity's, and item similarity correlation."""
+    from pyspark.sql import functions as F
+
+    from recpipe.registry import model_version_for
+    from recpipe.spark import get_spark
+    from recpipe.storage import Lake
+    from schemas import ITEM_FACTORS, MODEL_METRICS
+
+    spark = spark or get_spark(cfg, app_name="recpipe-model-truth-check")
+    lake = Lake(spark, cfg.lake)
+    version = model_version_for(cfg, ds)
+    folder = Path(truth_dir or Path(cfg.landing) / "ground_truth")
+    items = pd.read_parquet(folder / "items.parquet", columns=["item_id", "vector"])
+    factors = (lake.read(ITEM_FACTORS).where(F.col("model_version") == version)
+               .select("item_id", "factors").toPandas())
+    if factors.empty:
+        raise ValueError(f"no item factors for {version} in {cfg.lake}; run recpipe run weekly --ds {ds}")
+    true = items.set_index("item_id").loc[factors["item_id"], "vector"]
+    metrics = (lake.read(MODEL_METRICS, ds, ds)
+               .where((F.col("challenger_version") == version) & (F.col("segment") == "all")
+                      & (F.col("metric") == "ndcg") & (F.col("k") == 10))
+               .select("role", "value").toPandas().set_index("role")["value"])
+    return {
+        "model_version": version,
+        "items": int(len(factors)),
+        "ndcg10_als": float(metrics["challenger"]),
+        "ndcg10_popularity": float(metrics["baseline"]),
+        "ndcg10_ratio": float(metrics["challenger"] / metrics["baseline"]),
+        "item_similarity_corr": item_similarity_correlation(np.stack(factors["factors"].to_numpy()),
+                                                            np.stack(true.to_numpy())),
+    }

@@ -8,14 +8,19 @@ from schemas.user_features import USER_FEATURES, user_features_spec
 from schemas.population_models import POPULATION_MODELS
 from schemas.item_popularity import ITEM_POPULARITY, item_popularity_spec
 from schemas.active_users import ACTIVE_USERS, ACTIVE_USER_COUNTS
+from schemas.interactions import INTERACTIONS
+from schemas.factors import USER_FACTORS, ITEM_FACTORS
+from schemas.models import MODELS, MODEL_STATUSES
+from schemas.model_metrics import MODEL_METRICS
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (
     EVENTS, QUARANTINE, INGEST_AUDIT, SESSIONS, USER_FEATURES, POPULATION_MODELS, ITEM_POPULARITY,
-    ACTIVE_USERS, ACTIVE_USER_COUNTS,
+    ACTIVE_USERS, ACTIVE_USER_COUNTS, INTERACTIONS, USER_FACTORS, ITEM_FACTORS, MODELS, MODEL_METRICS,
 )}
 
 __all__ = [
     "TableSpec", "TABLES", "EVENTS", "QUARANTINE", "INGEST_AUDIT", "SESSIONS", "USER_FEATURES",
-    "POPULATION_MODELS", "ITEM_POPULARITY", "ACTIVE_USERS", "ACTIVE_USER_COUNTS", "user_features_spec",
+    "POPULATION_MODELS", "ITEM_POPULARITY", "ACTIVE_USERS", "ACTIVE_USER_COUNTS", "INTERACTIONS", "USER_FACTORS",
+    "ITEM_FACTORS", "MODELS", "MODEL_STATUSES", "MODEL_METRICS", "user_features_spec",
     "item_popularity_spec", "EVENT_TYPES", "DEVICES", "REQUIRED_FIELDS", "LANDING_FIELDS", "QUARANTINE_REASONS",
 ]

@@ -70,10 +70,11 @@ def _logit(p):
 class World:
     """Ground truth of the simulated shop and a day-by-day event generator."""
 
-    BETA = 2.5        # weight of preference in item choice
-    BETA_CAT = 2.0    # weight of preference in category choice
+    BETA = 8.0        # weight of preference in item choice
+    BETA_CAT = 6.0    # weight of preference in category choice
     GAMMA = 1.0       # weight of affinity in the cart decision
-    K = 12            # candidates per view
+    K = 32            # candidates per view
+    ZIPF = 0.6        # exponent of the long-tailed item popularity
 
     def __init__(self, spec: SimulationSpec):
         self.spec = spec
@@ -94,7 +95,7 @@ class World:
         iv /= np.linalg.norm(iv, axis=1, keepdims=True)
         self.item_vectors = iv.astype(np.float32)
         rank = rng.permutation(n_i) + 1
-        self.item_weight = (1.0 / rank ** 1.05).astype(np.float64)
+        self.item_weight = (1.0 / rank ** self.ZIPF).astype(np.float64)
         cat_price = np.exp(rng.normal(3.2, 0.8, size=n_c))
         self.item_price = np.round(cat_price[self.item_category] * np.exp(rng.normal(0, 0.35, size=n_i)), 2)
 

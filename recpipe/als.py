@@ -1,0 +1,185 @@
+"""Matrix factorisation on one machine: id mapping, implicit ALS training, fold-in and top-k scoring.
+
+Pure numpy/scipy (no Spark): the weekly jobs collect the training matrix, call these, and write the
+results back. Confidence follows Hu, Koren & Volinsky (2008): c_ui = 1 + alpha * r_ui for observed pairs,
+1 elsewhere, preference p_ui = 1 where r_ui > 0. `implicit` multiplies its input by its own alpha, so it
+is given 1 + alpha * r with its alpha fixed at 1; Spark MLlib's implicit ALS forms 1 + alpha * r itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+log = logging.getLogger(__name__)
+
+
+def derive_seed(base: int, *parts: object) -> int:
+    """A 31-bit seed from the configured seed and the job's identity (name, ds): reruns are identical."""
+    text = "|".join([str(base), *map(str, parts)])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A user x item sparse matrix with its id mappings: row i is user_ids[i], column j is item_ids[j]."""
+
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    values: sparse.csr_matrix
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+
+def build_matrix(users, items, values, user_ids=None, item_ids=None) -> Matrix:
+    """CSR matrix from (user, item, value) triples; ids are sorted so the mapping depends only on the ids.
+
+    Given `user_ids`/`item_ids`, rows/columns follow them and triples outside them are dropped.
+    Duplicate pairs are summed.
+    """
+    users = np.asarray(users, dtype=object)
+    items = np.asarray(items, dtype=object)
+    values = np.asarray(values, dtype=np.float64)
+    uids = np.array(sorted(set(users)), dtype=object) if user_ids is None else np.asarray(user_ids, dtype=object)
+    iids = np.array(sorted(set(items)), dtype=object) if item_ids is None else np.asarray(item_ids, dtype=object)
+    rows = pd.Index(uids).get_indexer(users)
+    cols = pd.Index(iids).get_indexer(items)
+    keep = (rows >= 0) & (cols >= 0)
+    m = sparse.csr_matrix((values[keep], (rows[keep], cols[keep])), shape=(len(uids), len(iids)))
+    m.sum_duplicates()
+    m.sort_indices()
+    return Matrix(uids, iids, m)
+
+
+def confidence(strength: sparse.csr_matrix, alpha: float) -> sparse.csr_matrix:
+    c = strength.astype(np.float32, copy=True)
+    c.data = 1.0 + np.float32(alpha) * c.data
+    return c
+
+
+def _use_gpu(mode: str) -> bool:
+    import implicit.gpu
+
+    if mode == "true" and not implicit.gpu.HAS_CUDA:
+        raise RuntimeError("als.use_gpu=true but implicit was built without CUDA or no GPU is visible")
+    return mode != "false" and bool(implicit.gpu.HAS_CUDA)
+
+
+@dataclass(frozen=True)
+class Factors:
+    user: np.ndarray  # (users, f) float32
+    item: np.ndarray  # (items, f) float32
+    seconds: float
+    device: str
+
+
+def train_implicit(strength: sparse.csr_matrix, *, factors: int, regularization: float, alpha: float,
+                   iterations: int, seed: int, num_threads: int = 0, use_gpu: str = "auto") -> Factors:
+    """Fit implicit's ALS on the strengths; deterministic for a given seed (per-row solves are independent)."""
+    from implicit.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    # implicit parallelises over rows itself; a multi-threaded BLAS underneath oversubscribes the cores.
+    # The limit applies to the BLAS libraries already loaded, hence the import above.
+    with threadpool_limits(1, "blas"):
+        gpu = _use_gpu(use_gpu)
+        model = AlternatingLeastSquares(factors=factors, regularization=regularization, alpha=1.0,
+                                        iterations=iterations, random_state=seed, num_threads=num_threads,
+                                        use_gpu=gpu)
+        t0 = time.perf_counter()
+        model.fit(confidence(strength, alpha), show_progress=False)
+        seconds = time.perf_counter() - t0
+        if gpu:
+            model = model.to_cpu()
+    return Factors(np.ascontiguousarray(model.user_factors, dtype=np.float32),
+                   np.ascontiguousarray(model.item_factors, dtype=np.float32), seconds, "gpu" if gpu else "cpu")
+
+
+def fold_in(item_factors: np.ndarray, strength: sparse.csr_matrix, *, alpha: float,
+            regularization: float) -> np.ndarray:
+    """User factors for rows of `strength` against fixed item factors: the exact ALS user step.
+
+    x_u = (YᵀY + Yᵀ(C_u - I)Y + λI)⁻¹ Yᵀ C_u p_u. Rows without interactions get zero vectors.
+    """
+    Y = item_factors.astype(np.float64)
+    f = Y.shape[1]
+    base = Y.T @ Y + regularization * np.eye(f)
+    out = np.zeros((strength.shape[0], f), dtype=np.float32)
+    indptr, indices, data = strength.indptr, strength.indices, strength.data
+    for u in range(strength.shape[0]):
+        lo, hi = indptr[u], indptr[u + 1]
+        if lo == hi:
+            continue
+        Yu = Y[indices[lo:hi]]
+        c = 1.0 + alpha * data[lo:hi]
+        A = base + (Yu * (c - 1.0)[:, None]).T @ Yu
+        out[u] = np.linalg.solve(A, Yu.T @ c)
+    return out
+
+
+def top_k(user_vectors: np.ndarray, item_vectors: np.ndarray, k: int, exclude: sparse.csr_matrix | None = None,
+          allowed: np.ndarray | None = None, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k items per user by dot product, excluding each row's items in `exclude` and, for every
+    user, the items where `allowed` is False.
+
+    Returns (items int32, scores float32), both (users, k); rows with fewer than k eligible items are padded
+    with -1 and -inf. Ties are broken by item index, so the result is deterministic. Blocks of users bound
+    memory.
+    """
+    n, m = user_vectors.shape[0], item_vectors.shape[0]
+    kk = min(k, m)
+    items = np.full((n, k), -1, dtype=np.int32)
+    scores = np.full((n, k), -np.inf, dtype=np.float32)
+    vt = np.ascontiguousarray(item_vectors.T, dtype=np.float32)
+    for lo in range(0, n, block):
+        hi = min(lo + block, n)
+        s = user_vectors[lo:hi].astype(np.float32) @ vt
+        if exclude is not None:
+            sub = exclude[lo:hi]
+            rows = np.repeat(np.arange(hi - lo), np.diff(sub.indptr))
+            s[rows, sub.indices] = -np.inf
+        if allowed is not None:
+            s[:, ~allowed] = -np.inf
+        if kk < m:
+            part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+        else:
+            part = np.broadcast_to(np.arange(m), (hi - lo, m))
+        ps = np.take_along_axis(s, part, axis=1)
+        order = np.lexsort((part, -ps), axis=1)
+        top = np.take_along_axis(part, order, axis=1)
+        ts = np.take_along_axis(ps, order, axis=1)
+        # argpartition picks arbitrarily among items tied at the k-th score; make the boundary deterministic.
+        top, ts = _fix_boundary_ties(s, top, ts, kk)
+        ok = np.isfinite(ts)
+        items[lo:hi, :kk] = np.where(ok, top, -1)
+        scores[lo:hi, :kk] = np.where(ok, ts, -np.inf)
+    return items, scores
+
+
+def _fix_boundary_ties(s: np.ndarray, top: np.ndarray, ts: np.ndarray, kk: int):
+    """Where the k-th score is tied with items outside the list, take the tied items with the lowest index."""
+    if kk >= s.shape[1]:
+        return top, ts
+    kth = ts[:, kk - 1]
+    outside_tied = (s == kth[:, None]).sum(axis=1) > (ts == kth[:, None]).sum(axis=1)
+    for r in np.flatnonzero(outside_tied & np.isfinite(kth)):
+        row = s[r]
+        cand = np.flatnonzero(row >= kth[r])
+        order = np.lexsort((cand, -row[cand]))[:kk]
+        top[r], ts[r] = cand[order], row[cand[order]]
+    return top, ts
+
+
+def popularity_item_vectors(popularity: np.ndarray) -> np.ndarray:
+    """(items, 1) vectors that rank items by popularity (ties by index) against a user vector of ones."""
+    order = np.lexsort((np.arange(len(popularity)), -popularity))
+    score = np.empty(len(popularity), dtype=np.float32)
+    score[order] = np.arange(len(popularity), 0, -1, dtype=np.float32)
+    return score[:, None]

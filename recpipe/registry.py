@@ -1,0 +1,73 @@
+"""The weekly model's identity and the registry: training window, model version, code version, champion.
+
+A model version is a pure function of the week, the backend, the parameters and the code, so a rerun of a
+week writes the same version (and, training being seeded, the same factors) instead of a new one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from recpipe.config import Config
+from recpipe.storage import parse_ds
+
+_CODE_DIRS = ("recpipe", "jobs", "schemas")
+
+
+def train_window(cfg: Config, ds: str | dt.date) -> tuple[dt.date, dt.date]:
+    """(train_start, train_end): `interactions.window_days` landing days ending `evaluation.holdout_days`
+    before ds; the holdout days after train_end are the evaluation's test period."""
+    day = parse_ds(ds)
+    end = day - dt.timedelta(days=cfg.evaluation.holdout_days)
+    return end - dt.timedelta(days=cfg.interactions.window_days - 1), end
+
+
+def model_params(cfg: Config, backend: str | None = None) -> dict:
+    als = asdict(cfg.als)
+    als["backend"] = backend or cfg.als.backend
+    for runtime_only in ("use_gpu", "num_threads"):
+        als.pop(runtime_only)
+    return {"als": als, "interactions": asdict(cfg.interactions), "seed": cfg.seed}
+
+
+def code_version() -> str:
+    """Package version plus a hash of the job code, so a registry row names the code that trained it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for d in _CODE_DIRS:
+        for p in sorted((root / d).rglob("*.py")):
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    try:
+        pkg = version("recpipe")
+    except PackageNotFoundError:
+        pkg = "0+unknown"
+    return f"{pkg}+{h.hexdigest()[:12]}"
+
+
+def model_version_for(cfg: Config, ds: str | dt.date, backend: str | None = None) -> str:
+    params = json.dumps(model_params(cfg, backend), sort_keys=True)
+    digest = hashlib.sha256(f"{params}|{code_version()}".encode()).hexdigest()[:10]
+    return f"{backend or cfg.als.backend}-{parse_ds(ds):%Y%m%d}-{digest}"
+
+
+def champion_as_of(lake, ds: str | dt.date, exclude: str | None = None):
+    """The champion row as of ds (latest champion decision with as_of <= ds), or None.
+
+    `exclude` leaves out one version: a challenger is compared with the champion it would replace.
+    """
+    from pyspark.sql import functions as F
+
+    from schemas import MODELS
+
+    if not lake.exists(MODELS):
+        return None
+    rows = lake.read(MODELS, ds_max=ds).where(F.col("status") == "champion")
+    if exclude is not None:
+        rows = rows.where(F.col("model_version") != exclude)
+    return rows.orderBy(F.desc("as_of"), F.desc("model_version")).first()
