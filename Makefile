@@ -17,7 +17,7 @@ DEMO_START ?= 2026-11-01
 DEMO_END ?= 2026-11-14
 DEMO_DEFECT_RATE ?= 0.02
 
-.PHONY: setup demo test test-fast bench lint clean clean-demo airflow-db
+.PHONY: setup demo tune test test-fast bench lint clean clean-demo airflow-db
 
 setup: $(STAMP)
 
@@ -45,10 +45,18 @@ demo: setup clean-demo
 	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing 2>&1 | tee $(DEMO_DIR).log \
 	    | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|recpipe.pipeline|Traceback|Error' \
 	    || { echo "recpipe_nightly failed; last lines of $(DEMO_DIR).log:"; tail -40 $(DEMO_DIR).log; exit 1; }
+	@echo "== recpipe_weekly through Airflow, week ending $(DEMO_END)"
+	@set -o pipefail; $(BIN)/recpipe airflow-test recpipe_weekly --ds $(DEMO_END) \
+	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing 2>&1 | tee -a $(DEMO_DIR).log \
+	    | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|recpipe.pipeline|Traceback|Error' \
+	    || { echo "recpipe_weekly failed; last lines of $(DEMO_DIR).log:"; tail -40 $(DEMO_DIR).log; exit 1; }
 	@echo "== summary"
 	$(BIN)/recpipe summary --lake $(DEMO_DIR)/lake
 	@echo "== user model vs the simulator's ground truth"
-	$(BIN)/recpipe truth-check --ds $(DEMO_END) --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing
+	$(BIN)/recpipe truth-check --model --ds $(DEMO_END) --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing
+
+tune: setup
+	$(BIN)/recpipe tune --ds $(DEMO_END) --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing
 
 clean-demo:
 	rm -rf $(DEMO_DIR) $(DEMO_DIR).log
@@ -62,6 +70,7 @@ test-fast: setup
 bench: setup
 	$(BIN)/python -m bench.run_bench
 	$(BIN)/python -m bench.bench_nightly
+	$(BIN)/python -m bench.bench_als
 
 clean: clean-demo
 	rm -rf lake landing reports bench_out .pytest_cache spark-warehouse

@@ -19,7 +19,6 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -79,9 +78,14 @@ def load_factors(lake: Lake, version: str) -> tuple[np.ndarray, np.ndarray, np.n
     return (*one(USER_FACTORS, "user"), *one(ITEM_FACTORS, "item"))
 
 
-def evaluate_version(lake: Lake, version: str, h: Holdout, params: dict, k: int) -> np.ndarray:
+def evaluate_version(lake: Lake, version: str, h: Holdout, params: dict, k: int, fold_in_all: bool = False
+                     ) -> np.ndarray:
+    """Top-k lists of one stored model for the holdout's users. `fold_in_all` recomputes every user's
+    vector from the current training history (the champion, whose user vectors are from an older week)."""
     user_ids, uv, item_ids, iv = load_factors(lake, version)
     items, allowed = align_items(item_ids, iv, h.item_ids)
+    if fold_in_all:
+        user_ids, uv = user_ids[:0], uv[:0]
     users, folded = align_users(user_ids, uv, h, items, alpha=params["als"]["alpha"],
                                 regularization=params["als"]["regularization"])
     if folded:
@@ -121,7 +125,8 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None, model
     champion = champion_as_of(lake, day, exclude=version)
     if champion is not None:
         runs.append(("champion", champion["model_version"],
-                     evaluate_version(lake, champion["model_version"], h, json.loads(champion["params"]), k)))
+                     evaluate_version(lake, champion["model_version"], h, json.loads(champion["params"]), k,
+                                      fold_in_all=True)))
     rows, figures = [], {}
     for role, v, lists in runs:
         records = evaluate_lists(lists, h, ev.ks, ev.head_share)

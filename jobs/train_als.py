@@ -6,7 +6,7 @@ trained) for the week's model version.
 Backends: `implicit` (one machine; its CUDA build when a GPU is visible) and `spark` (Spark MLlib ALS with
 implicit preferences, for matrices larger than one machine). Both minimise the Hu-Koren-Volinsky
 objective with confidence 1 + alpha·strength; MLlib additionally scales the regularisation by each row's
-count of ratings (ALS-WR), so the same `regularization` is not the same penalty in both.
+count of ratings (ALS-WR), so it takes its own `als.spark_regularization`.
 Training is seeded from the configured seed and ds: a rerun writes the same factors.
 """
 from __future__ import annotations
@@ -53,14 +53,23 @@ def collect_matrix(interactions: DataFrame) -> Matrix:
     return build_matrix(pdf["user_id"], pdf["item_id"], pdf["strength"])
 
 
-def train_spark(spark: SparkSession, matrix: Matrix, cfg: ALSConfig, seed: int) -> Factors:
-    """Spark MLlib ALS (implicitPrefs) on the same matrix; factors come back aligned with its indices."""
+def train_spark(spark: SparkSession, matrix: Matrix, cfg: ALSConfig, seed: int, checkpoint_dir: str | None = None
+                ) -> Factors:
+    """Spark MLlib ALS (implicitPrefs) on the same matrix; factors come back aligned with its indices.
+
+    ALS checkpoints every 10 iterations: without a checkpoint directory the lineage grows with each
+    iteration until deserialising a task overflows the JVM stack.
+    """
+    import tempfile
+
     from pyspark.ml.recommendation import ALS
+
+    spark.sparkContext.setCheckpointDir(checkpoint_dir or tempfile.mkdtemp(prefix="recpipe-als-"))
 
     coo = matrix.values.tocoo()
     ratings = spark.createDataFrame(pd.DataFrame({
         "u": coo.row.astype(np.int32), "i": coo.col.astype(np.int32), "r": coo.data.astype(np.float32)}))
-    als = ALS(rank=cfg.factors, maxIter=cfg.iterations, regParam=cfg.regularization, alpha=cfg.alpha,
+    als = ALS(rank=cfg.factors, maxIter=cfg.iterations, regParam=cfg.spark_regularization, alpha=cfg.alpha,
               implicitPrefs=True, userCol="u", itemCol="i", ratingCol="r", seed=seed, nonnegative=False,
               coldStartStrategy="nan")
     t0 = time.perf_counter()
@@ -77,7 +86,8 @@ def train_spark(spark: SparkSession, matrix: Matrix, cfg: ALSConfig, seed: int) 
     return Factors(aligned(users, matrix.shape[0]), aligned(items, matrix.shape[1]), seconds, "spark")
 
 
-def train(matrix: Matrix, cfg: ALSConfig, seed: int, backend: str, spark: SparkSession | None = None) -> Factors:
+def train(matrix: Matrix, cfg: ALSConfig, seed: int, backend: str, spark: SparkSession | None = None,
+          checkpoint_dir: str | None = None) -> Factors:
     if backend == "implicit":
         return train_implicit(matrix.values, factors=cfg.factors, regularization=cfg.regularization,
                               alpha=cfg.alpha, iterations=cfg.iterations, seed=seed,
@@ -85,7 +95,7 @@ def train(matrix: Matrix, cfg: ALSConfig, seed: int, backend: str, spark: SparkS
     if backend == "spark":
         if spark is None:
             raise ValueError("train_als: the spark backend needs a SparkSession")
-        return train_spark(spark, matrix, cfg, seed)
+        return train_spark(spark, matrix, cfg, seed, checkpoint_dir)
     raise ValueError(f"train_als: unknown backend {backend!r}; use 'implicit' or 'spark'")
 
 
@@ -126,7 +136,8 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None, backe
     matrix = collect_matrix(lake.read(INTERACTIONS, day, day))
     version = model_version_for(cfg, day, backend)
     log.info("train_als ds=%s: fitting %s (%d x %d, %d pairs)", day, version, *matrix.shape, matrix.values.nnz)
-    factors = train(matrix, cfg.als, derive_seed(cfg.seed, "train_als", day), backend, spark)
+    factors = train(matrix, cfg.als, derive_seed(cfg.seed, "train_als", day), backend, spark,
+                    checkpoint_dir=str(lake.root / "_checkpoints" / "als"))
     store_model(lake, version, matrix, factors, ds=day, train_start=start, train_end=end,
                 params=model_params(cfg, backend), backend=backend)
     return TrainSummary(day.isoformat(), version, matrix.shape[0], matrix.shape[1], matrix.values.nnz,

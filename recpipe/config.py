@@ -96,10 +96,12 @@ class InteractionsConfig:
 class ALSConfig:
     # "implicit" (one machine, CPU or GPU) or "spark" (Spark MLlib ALS, implicit preferences).
     backend: str = "implicit"
-    factors: int = 16
-    regularization: float = 50.0
-    alpha: float = 1.0
+    factors: int = 64
+    regularization: float = 200.0
+    alpha: float = 10.0
     iterations: int = 15
+    # Spark MLlib scales its regParam by each row's number of ratings (ALS-WR), so it has its own value.
+    spark_regularization: float = 5.0
     # "auto" uses implicit's CUDA build when a GPU is visible; "true" requires one; "false" never uses it.
     use_gpu: str = "auto"
     # implicit's own threads (0 = all cores); BLAS is limited to one thread as implicit requires.

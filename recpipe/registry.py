@@ -15,6 +15,8 @@ from recpipe.config import Config
 from recpipe.storage import parse_ds
 
 _CODE_DIRS = ("recpipe", "jobs", "schemas")
+# The code that decides what a model learns; a change here is a new model version.
+_TRAINING_CODE = ("recpipe/als.py", "jobs/build_interactions.py", "jobs/train_als.py", "schemas/interactions.py")
 
 
 def train_window(cfg: Config, ds: str | dt.date) -> tuple[dt.date, dt.date]:
@@ -33,26 +35,34 @@ def model_params(cfg: Config, backend: str | None = None) -> dict:
     return {"als": als, "interactions": asdict(cfg.interactions), "seed": cfg.seed}
 
 
+def _hash_files(paths) -> str:
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def code_version() -> str:
-    """Package version plus a hash of the job code, so a registry row names the code that trained it."""
+    """Package version plus a hash of all the job code, so a registry row names the code that trained it."""
     from importlib.metadata import PackageNotFoundError, version
 
     root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for d in _CODE_DIRS:
-        for p in sorted((root / d).rglob("*.py")):
-            h.update(p.relative_to(root).as_posix().encode())
-            h.update(p.read_bytes())
+    digest = _hash_files([p for d in _CODE_DIRS for p in (root / d).rglob("*.py")])
     try:
         pkg = version("recpipe")
     except PackageNotFoundError:
         pkg = "0+unknown"
-    return f"{pkg}+{h.hexdigest()[:12]}"
+    return f"{pkg}+{digest}"
 
 
 def model_version_for(cfg: Config, ds: str | dt.date, backend: str | None = None) -> str:
+    """<backend>-<yyyymmdd>-<hash of the parameters and the training code>."""
+    root = Path(__file__).resolve().parents[1]
     params = json.dumps(model_params(cfg, backend), sort_keys=True)
-    digest = hashlib.sha256(f"{params}|{code_version()}".encode()).hexdigest()[:10]
+    training = _hash_files([root / p for p in _TRAINING_CODE])
+    digest = hashlib.sha256(f"{params}|{training}".encode()).hexdigest()[:10]
     return f"{backend or cfg.als.backend}-{parse_ds(ds):%Y%m%d}-{digest}"
 
 

@@ -6,7 +6,7 @@ from pyspark.sql import functions as F
 from recpipe.config import Config
 from recpipe.spark import get_spark
 from recpipe.storage import Lake
-from schemas import ACTIVE_USER_COUNTS, INGEST_AUDIT, QUARANTINE, TABLES, USER_FEATURES
+from schemas import ACTIVE_USER_COUNTS, INGEST_AUDIT, MODELS, QUARANTINE, TABLES, USER_FEATURES
 
 
 def _table(rows: list[list], header: list[str]) -> str:
@@ -22,12 +22,14 @@ def lake_summary(cfg: Config, spark=None) -> str:
     present = [t for t in TABLES.values() if lake.exists(t)]
     if not present:
         return f"lake {lake.root} holds no tables yet"
+    # Tables partitioned by day; the factor tables are partitioned by model version and listed with models.
+    dated = [t for t in present if t.partition_by in ("ds", "as_of")]
     per_day: dict = {}
-    for spec in present:
+    for spec in dated:
         for r in lake.read(spec).groupBy(spec.partition_by).count().collect():
             per_day.setdefault(r[spec.partition_by], {})[spec.name] = r["count"]
     out = [f"lake {lake.root}", "", "rows per table and day"]
-    names = [t.name for t in present]
+    names = [t.name for t in dated]
     rows = [[ds.isoformat()] + [per_day[ds].get(n, 0) for n in names] for ds in sorted(per_day)]
     rows.append(["total"] + [sum(per_day[d].get(n, 0) for d in per_day) for n in names])
     out.append(_table(rows, ["ds / as_of"] + names))
@@ -48,6 +50,11 @@ def lake_summary(cfg: Config, spark=None) -> str:
                 for r in lake.read(ACTIVE_USER_COUNTS).orderBy("as_of").collect()]
         out += ["", "active users and user types"]
         out.append(_table(rows, ["as_of", "active", "share", "buyers", "browsers"]))
+    if lake.exists(MODELS):
+        rows = [[r["as_of"].isoformat(), r["model_version"], r["status"], r["users"], r["items"], r["reason"] or ""]
+                for r in lake.read(MODELS).orderBy("as_of", "model_version").collect()]
+        out += ["", "model registry"]
+        out.append(_table(rows, ["as_of", "model_version", "status", "users", "items", "reason"]))
     return "\n".join(out)
 
 

@@ -59,28 +59,34 @@ def item_similarity_correlation(learned: np.ndarray, true: np.ndarray, pairs: in
 
 
 def model_truth_check(cfg: Config, ds: str, truth_dir: str | None = None, spark=None) -> dict:
-    """The week's challenger vs the simulator: NDCG@10 against popularity's, and item similarity correlation."""
+    """The champion as of ds (else the week's model) vs the simulator: NDCG@10 against popularity's on the
+    week's holdout, and the item similarity correlation."""
     from pyspark.sql import functions as F
 
-    from recpipe.registry import model_version_for
+    from recpipe.registry import champion_as_of, model_version_for
     from recpipe.spark import get_spark
     from recpipe.storage import Lake
     from schemas import ITEM_FACTORS, MODEL_METRICS
 
     spark = spark or get_spark(cfg, app_name="recpipe-model-truth-check")
     lake = Lake(spark, cfg.lake)
-    version = model_version_for(cfg, ds)
+    champion = champion_as_of(lake, ds)
+    version = champion["model_version"] if champion is not None else model_version_for(cfg, ds)
     folder = Path(truth_dir or Path(cfg.landing) / "ground_truth")
     items = pd.read_parquet(folder / "items.parquet", columns=["item_id", "vector"])
     factors = (lake.read(ITEM_FACTORS).where(F.col("model_version") == version)
                .select("item_id", "factors").toPandas())
     if factors.empty:
         raise ValueError(f"no item factors for {version} in {cfg.lake}; run recpipe run weekly --ds {ds}")
+    # Items the simulator does not know (ids mangled by injected defects that still pass ingest) are left out.
+    factors = factors[factors["item_id"].isin(items["item_id"])]
     true = items.set_index("item_id").loc[factors["item_id"], "vector"]
     metrics = (lake.read(MODEL_METRICS, ds, ds)
                .where((F.col("challenger_version") == version) & (F.col("segment") == "all")
                       & (F.col("metric") == "ndcg") & (F.col("k") == 10))
                .select("role", "value").toPandas().set_index("role")["value"])
+    if metrics.empty:
+        raise ValueError(f"no evaluation of {version} in model_metrics for {ds}")
     return {
         "model_version": version,
         "items": int(len(factors)),

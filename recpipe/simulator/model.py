@@ -6,7 +6,9 @@ recommendation list (the exposure of the following day), as a simulated A/B test
 Model (all vectorised over sessions and views, no Python loop per event):
 
 * Items have a category, a latent vector near their category's centroid, a price and a long-tailed
-  popularity weight ``w_i`` (Zipf over a random rank).
+  popularity weight ``w_i`` (Zipf with exponent ``ZIPF`` over a random rank). Preference weighs more than
+  popularity in every choice (``BETA``, ``BETA_CAT``), so a personal model has something to learn beyond
+  popularity: on the default simulation the top tenth of the items takes about 40% of the views.
 * Users have a latent preference vector built from one to three favourite categories, a private type
   (buyer or browser), a daily activity probability (most users are inactive on most days, a minority is
   active nearly every day), a primary device and per-user conversion propensities.

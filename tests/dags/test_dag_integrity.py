@@ -22,7 +22,7 @@ def dagbag(tmp_path_factory):
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert "recpipe_nightly" in dagbag.dag_ids
+    assert {"recpipe_nightly", "recpipe_weekly"} <= set(dagbag.dag_ids)
 
 
 def test_nightly_dag_shape(dagbag):
@@ -43,6 +43,22 @@ def test_nightly_dag_shape(dagbag):
     assert dag.get_task("build_sessions").upstream_task_ids == {"ingest_events"}
     assert [o.name for o in dag.get_task("ingest_events").outlets] == ["recpipe_events"]
     assert [o.name for o in dag.get_task("build_user_features").outlets] == ["recpipe_user_features"]
+
+
+def test_weekly_dag_shape(dagbag):
+    from recpipe.pipeline import CHAINS
+
+    dag = dagbag.dags["recpipe_weekly"]
+    assert dag.doc_md and all(job in dag.doc_md for job in CHAINS["weekly"])
+    assert {"recpipe", "weekly"} <= set(dag.tags)
+    assert dag.max_active_runs == 1 and not dag.catchup and all(t.retries >= 1 for t in dag.tasks)
+    chain = list(CHAINS["weekly"])
+    assert sorted(dag.task_ids) == sorted(chain)
+    for up, down in zip(chain, chain[1:]):   # a strict line: each job needs the one before
+        assert dag.get_task(down).upstream_task_ids == {up}
+    assert sorted(o.name for o in dag.get_task("train_als").outlets) == ["recpipe_item_factors",
+                                                                        "recpipe_user_factors"]
+    assert [o.name for o in dag.get_task("promote_model").outlets] == ["recpipe_models"]
 
 
 def test_dag_files_import_no_spark_and_do_no_io(tmp_path):
