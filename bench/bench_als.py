@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     results = {"speed": bench_speed(spark, cfg, args.users, args.items, args.days, args.factors, args.iterations)}
     ml = SHARED / "movielens-100k"
     if ml.is_dir():
-        results["movielens_100k"] = movielens_quality(ml, cfg.als, spark)
+        results["movielens_100k"] = movielens_quality(ml, spark)
         print("movielens-100k:", json.dumps(results["movielens_100k"]), flush=True)
     else:
         print(f"movielens-100k not found at {ml}; quality skipped", flush=True)
