@@ -11,6 +11,11 @@ Turns one day of raw session logs into the lake's daily partitions.
   priors fitted to the population, and the browser/buyer posterior `p_buyer`.
 * **build_item_stats** — decayed item popularity and trend per segment (global, per device).
 * **select_active_users** — users with 10+ interactions in the last 10 days, and the day's count/share.
+* **generate_candidates** — top-1000 items per active user from the champion model, every active user
+  folded in from today's history, purchased items excluded, a reason item for the first 10.
+* **fallback_candidates** — popularity lists per segment for users without personal candidates.
+* **build_ranker_samples** — the day's positives of users who were served candidates (published the night
+  before) with 4 sampled negatives each (hard, popularity, uniform), joined with features as of ds - 1.
 
 Every task is one job call with `ds` taken from the run's logical date; a task reads only partitions
 `ds <= D` and writes only its own, so reruns and backfills (`airflow backfill create --dag-id
@@ -40,8 +45,12 @@ from recpipe.airflow_tasks import job_task
 def recpipe_nightly():
     ingested = job_task("ingest_events", "events")
     ingested >> job_task("build_sessions", "sessions") >> job_task("build_user_features", "user_features")
-    ingested >> job_task("build_item_stats", "item_popularity")
-    ingested >> job_task("select_active_users", "active_users")
+    stats = ingested >> job_task("build_item_stats", "item_popularity")
+    active = ingested >> job_task("select_active_users", "active_users")
+    active >> job_task("generate_candidates", "candidates")
+    stats >> job_task("fallback_candidates", "fallback_candidates")
+    # Labels from ds for the candidates published the night before; features as of ds - 1.
+    ingested >> job_task("build_ranker_samples", "ranker_samples")
 
 
 recpipe_nightly()

@@ -14,6 +14,9 @@ Retrains the ALS embeddings for the week ending at the run's logical date and ga
 * **promote_model** — the gate: beat popularity on recall@1000 and hold up against the champion (recall@1000
   and NDCG@10 within tolerances) -> `models` status champion, shadow or rejected, with the reason.
 
+* **generate_candidates** — the day's candidates again, from the champion as of ds (the new one if it was
+  promoted).
+
 The chain reads only what was known at ds; a rerun of a week writes the same model version and factors.
 `recpipe run weekly --ds D` runs the same chain without a scheduler. Needs the nightly partitions up to ds.
 """
@@ -43,6 +46,7 @@ def recpipe_weekly():
         >> job_task("train_als", "user_factors", "item_factors")
         >> job_task("evaluate_model", "model_metrics")
         >> job_task("promote_model", "models")
+        >> job_task("generate_candidates", "candidates")
     )
 
 

@@ -26,7 +26,7 @@ from recpipe.als import build_matrix
 from recpipe.config import Config
 from recpipe.evaluation import (Holdout, align_items, align_users, als_lists, build_holdout, evaluate_lists,
                                 metric_value, popularity_lists)
-from recpipe.registry import champion_as_of, model_version_for, train_window
+from recpipe.registry import champion_as_of, load_factors, model_version_for, train_window
 from recpipe.storage import Lake, parse_ds
 from schemas import EVENTS, INTERACTIONS, ITEM_FACTORS, MODEL_METRICS, MODELS, USER_FACTORS, USER_FEATURES
 
@@ -65,24 +65,12 @@ def user_segments(train_events: DataFrame, features: DataFrame) -> DataFrame:
     return device.join(kind, "user_id", "left")
 
 
-def load_factors(lake: Lake, version: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(user_ids, user_vectors, item_ids, item_vectors) of one model version, rows in index order."""
-    def one(spec, entity):
-        pdf = (lake.read(spec).where(F.col("model_version") == version)
-               .select(f"{entity}_id", f"{entity}_index", "factors").toPandas()
-               .sort_values(f"{entity}_index"))
-        if pdf.empty:
-            raise ValueError(f"evaluate_model: {spec.name} has no rows for model_version {version}")
-        return pdf[f"{entity}_id"].to_numpy(dtype=object), np.stack(pdf["factors"].to_numpy()).astype(np.float32)
-
-    return (*one(USER_FACTORS, "user"), *one(ITEM_FACTORS, "item"))
-
-
 def evaluate_version(lake: Lake, version: str, h: Holdout, params: dict, k: int, fold_in_all: bool = False
                      ) -> np.ndarray:
     """Top-k lists of one stored model for the holdout's users. `fold_in_all` recomputes every user's
     vector from the current training history (the champion, whose user vectors are from an older week)."""
-    user_ids, uv, item_ids, iv = load_factors(lake, version)
+    user_ids, uv = load_factors(lake, USER_FACTORS, version)
+    item_ids, iv = load_factors(lake, ITEM_FACTORS, version)
     items, allowed = align_items(item_ids, iv, h.item_ids)
     if fold_in_all:
         user_ids, uv = user_ids[:0], uv[:0]

@@ -183,3 +183,32 @@ def popularity_item_vectors(popularity: np.ndarray) -> np.ndarray:
     score = np.empty(len(popularity), dtype=np.float32)
     score[order] = np.arange(len(popularity), 0, -1, dtype=np.float32)
     return score[:, None]
+
+
+def explain(item_factors: np.ndarray, strength: sparse.csr_matrix, lists: np.ndarray, *, alpha: float,
+            regularization: float, top: int = 10) -> np.ndarray:
+    """For each row's first `top` listed items, the history column that contributed most to the score.
+
+    With the folded-in user vector x_u = W_u Σ_j c_uj y_j, W_u = (YᵀC_uY + λI)⁻¹, the score of item i is
+    Σ_j c_uj · y_jᵀ W_u y_i: one term per history item j (implicit's `explain`). Returns column indices
+    (users, top), -1 where the list is padded or the user has no history.
+    """
+    Y = item_factors.astype(np.float64)
+    f = Y.shape[1]
+    base = Y.T @ Y + regularization * np.eye(f)
+    top = min(top, lists.shape[1])
+    out = np.full((strength.shape[0], top), -1, dtype=np.int64)
+    indptr, indices, data = strength.indptr, strength.indices, strength.data
+    for u in range(strength.shape[0]):
+        lo, hi = indptr[u], indptr[u + 1]
+        listed = lists[u, :top]
+        valid = listed >= 0
+        if lo == hi or not valid.any():
+            continue
+        hist = indices[lo:hi]
+        Yu = Y[hist]
+        c = 1.0 + alpha * data[lo:hi]
+        A = base + (Yu * (c - 1.0)[:, None]).T @ Yu
+        contrib = (Yu @ np.linalg.solve(A, Y[listed[valid]].T)) * c[:, None]   # (history, listed)
+        out[u, np.flatnonzero(valid)] = hist[np.argmax(contrib, axis=0)]
+    return out

@@ -131,6 +131,29 @@ class PromotionConfig:
 
 
 @dataclass(frozen=True)
+class CandidatesConfig:
+    # Candidates per active user (and per fallback segment).
+    k: int = 1000
+    # Leave out what the user "purchased" in the champion's history window, or everything "seen" there.
+    exclude: str = "purchased"
+    # Ranks that get a reason_item_id.
+    reason_ranks: int = 10
+    # Users scored per block: bounds the (block x items) score matrix in memory.
+    block_users: int = 2048
+    # Warn when a coverage or diversity figure of the published lists falls by more than this share
+    # from the day before.
+    drop_warning: float = 0.2
+
+
+@dataclass(frozen=True)
+class RankerSamplesConfig:
+    positive_types: tuple[str, ...] = ("like", "add_to_cart", "purchase")
+    negatives_per_positive: int = 4
+    # The j-th negative of a positive is of kind negative_kinds[j % len(negative_kinds)].
+    negative_kinds: tuple[str, ...] = ("hard", "popularity", "uniform")
+
+
+@dataclass(frozen=True)
 class SimulateConfig:
     users: int = 3000
     items: int = 2000
@@ -156,6 +179,8 @@ class Config:
     als: ALSConfig = field(default_factory=ALSConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    candidates: CandidatesConfig = field(default_factory=CandidatesConfig)
+    ranker_samples: RankerSamplesConfig = field(default_factory=RankerSamplesConfig)
     simulate: SimulateConfig = field(default_factory=SimulateConfig)
 
     def validate(self) -> "Config":
@@ -212,6 +237,18 @@ class Config:
                               f"evaluation.ks {ev.ks}, got {pm.primary_metric!r}")
         if 10 not in ev.ks:
             raise ConfigError(f"evaluation.ks must include 10 (the promotion gate checks ndcg@10), got {ev.ks}")
+        cc = self.candidates
+        if cc.exclude not in ("purchased", "seen"):
+            raise ConfigError(f"candidates.exclude must be 'purchased' or 'seen', got {cc.exclude!r}")
+        if cc.k < 1 or cc.reason_ranks < 0 or cc.block_users < 1:
+            raise ConfigError(f"candidates: k, block_users >= 1 and reason_ranks >= 0 required, got {cc}")
+        rs = self.ranker_samples
+        bad_kinds = [k for k in rs.negative_kinds if k not in ("hard", "popularity", "uniform")]
+        if bad_kinds or not rs.negative_kinds or rs.negatives_per_positive < 0:
+            raise ConfigError(f"ranker_samples: negative_kinds among hard, popularity, uniform and "
+                              f"negatives_per_positive >= 0 required, got {rs}")
+        if not rs.positive_types or any(t not in EVENT_TYPES for t in rs.positive_types):
+            raise ConfigError(f"ranker_samples.positive_types must be among {EVENT_TYPES}, got {rs.positive_types}")
         if self.spark.shuffle_partitions < 0:
             raise ConfigError(f"spark.shuffle_partitions must be >= 0, got {self.spark.shuffle_partitions}")
         return self

@@ -85,3 +85,28 @@ def exposure_metrics(lists: np.ndarray, popularity: np.ndarray, ks, head_share: 
         out[("popularity_percentile", k)] = float(percentile[flat].mean()) if flat.size else 0.0
         out[("long_tail_share", k)] = float((~head[flat]).mean()) if flat.size else 0.0
     return out
+
+
+def candidate_report(lists: np.ndarray, popularity: np.ndarray, segments: dict[str, np.ndarray], ks,
+                     head_share: float = 0.2) -> list[dict]:
+    """Bias and coverage of published lists, per segment: exposure_metrics at each k, popularity_lift at k
+    (mean popularity of the recommended slots over the catalogue's mean) and the distinct items among the
+    top tenth of ranks."""
+    out = []
+    mean_pop = float(np.mean(popularity)) if len(popularity) else 0.0
+    decile = max(1, lists.shape[1] // 10)
+    for seg, mask in segments.items():
+        n = int(mask.sum())
+        if n == 0:
+            continue
+        sub = lists[mask]
+        for (metric, k), value in exposure_metrics(sub, popularity, ks, head_share).items():
+            out.append({"segment": seg, "metric": metric, "k": k, "value": value, "users": n})
+        for k in ks:
+            flat = sub[:, :k][sub[:, :k] >= 0]
+            lift = float(popularity[flat].mean() / mean_pop) if flat.size and mean_pop > 0 else 0.0
+            out.append({"segment": seg, "metric": "popularity_lift", "k": k, "value": lift, "users": n})
+        top = sub[:, :decile]
+        out.append({"segment": seg, "metric": "top_decile_unique_items", "k": decile,
+                    "value": float(len(np.unique(top[top >= 0]))), "users": n})
+    return out

@@ -81,3 +81,16 @@ def champion_as_of(lake, ds: str | dt.date, exclude: str | None = None):
     if exclude is not None:
         rows = rows.where(F.col("model_version") != exclude)
     return rows.orderBy(F.desc("as_of"), F.desc("model_version")).first()
+
+
+def load_factors(lake, spec, version: str):
+    """(ids, vectors) of one model version's user or item factors, rows in index order."""
+    import numpy as np
+    from pyspark.sql import functions as F
+
+    entity = spec.name.split("_")[0]
+    pdf = (lake.read(spec).where(F.col("model_version") == version)
+           .select(f"{entity}_id", f"{entity}_index", "factors").toPandas().sort_values(f"{entity}_index"))
+    if pdf.empty:
+        raise ValueError(f"{spec.name} has no rows for model_version {version}")
+    return pdf[f"{entity}_id"].to_numpy(dtype=object), np.stack(pdf["factors"].to_numpy()).astype(np.float32)

@@ -8,37 +8,12 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import build_sessions, build_user_features, evaluate_model, promote_model, select_active_users, train_als
-from recpipe import pipeline
+from jobs import evaluate_model, promote_model, train_als
 from recpipe.als import build_matrix
-from recpipe.config import load_config
 from recpipe.registry import champion_as_of, model_version_for, train_window
-from recpipe.simulator import SimulationSpec
-from recpipe.simulator.lake import write_simulated_events
-from recpipe.simulator.model import World
-from recpipe.storage import Lake
 from recpipe.truth import item_similarity_correlation
 from schemas import INTERACTIONS, ITEM_FACTORS, MODEL_METRICS, MODELS, USER_FACTORS
-
-DS = "2026-11-14"
-
-
-@pytest.fixture(scope="module")
-def week(spark, tmp_path_factory):
-    """The default simulation's 14 days in a lake with the nightly tables the weekly chain reads, and the
-    weekly chain run once for DS."""
-    root = tmp_path_factory.mktemp("weekly")
-    cfg = load_config(overrides={"lake": str(root / "lake"), "spark.master": "local[2]",
-                                 "spark.shuffle_partitions": "2"}, environ={})
-    world = World(SimulationSpec())
-    lake = Lake(spark, cfg.lake)
-    write_simulated_events(lake, world)
-    start, end = train_window(cfg, DS)
-    build_sessions.run_range(cfg, world.day(0), end, spark)
-    build_user_features.run(cfg, end, spark)
-    select_active_users.run(cfg, end, spark)
-    lines = list(pipeline.run_chain("weekly", cfg, DS))
-    return cfg, lake, world, lines
+from tests.jobs.conftest import DS
 
 
 def _metrics(lake, version, role, segment="all"):
@@ -51,7 +26,7 @@ def _metrics(lake, version, role, segment="all"):
 def test_first_week_promotes_a_champion_that_recovers_the_simulated_truth(week):
     cfg, lake, world, lines = week
     version = model_version_for(cfg, DS)
-    assert len(lines) == 4 and f"{version} -> champion" in lines[-1]
+    assert len(lines) == 5 and f"{version} -> champion" in lines[3]
     row = lake.read(MODELS, DS, DS).where(F.col("model_version") == version).first()
     assert row["status"] == "champion" and row["reason"].startswith("first model")
     assert champion_as_of(lake, DS)["model_version"] == version

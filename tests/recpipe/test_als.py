@@ -91,3 +91,25 @@ def test_popularity_vectors_rank_by_count_then_index():
     pop = np.array([3.0, 7.0, 3.0, 0.0, 7.0])
     items, _ = top_k(np.ones((1, 1), dtype=np.float32), popularity_item_vectors(pop), 5)
     assert items[0].tolist() == [1, 4, 0, 2, 3]
+
+
+def test_explain_decomposes_the_folded_in_score_over_history_items():
+    from recpipe.als import explain
+
+    rng = np.random.default_rng(3)
+    Y = rng.normal(size=(20, 4)).astype(np.float32)
+    r = _random_strengths(users=3, items=20, density=0.3, seed=4)
+    alpha, lam = 2.0, 0.3
+    X = fold_in(Y, r, alpha=alpha, regularization=lam)
+    lists, _ = top_k(X, Y, 5, exclude=r)
+    reasons = explain(Y, r, lists, alpha=alpha, regularization=lam, top=5)
+    Yd = Y.astype(np.float64)
+    for u in range(3):
+        hist = r[u].indices
+        c = 1 + alpha * r[u].data
+        A = Yd.T @ Yd + lam * np.eye(4) + (Yd[hist] * (c - 1)[:, None]).T @ Yd[hist]
+        for j, item in enumerate(lists[u]):
+            terms = c * (Yd[hist] @ np.linalg.solve(A, Yd[item]))
+            # the terms add up to the score, and the reason is the largest term's history item
+            assert terms.sum() == pytest.approx(float(X[u] @ Yd[item]), rel=1e-4, abs=1e-5)
+            assert reasons[u, j] == hist[np.argmax(terms)]
