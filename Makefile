@@ -12,9 +12,12 @@ export PYTHONUNBUFFERED := 1
 DEMO_DIR ?= demo
 DEMO_USERS ?= 3000
 DEMO_ITEMS ?= 2000
-DEMO_DAYS ?= 14
+DEMO_DAYS ?= 15
 DEMO_START ?= 2026-11-01
+# The week the weekly DAG trains for, and the night after it (candidates from the new champion, and the
+# first ranker samples, labelled by that day's events on the candidates published the night before).
 DEMO_END ?= 2026-11-14
+DEMO_NEXT ?= 2026-11-15
 DEMO_DEFECT_RATE ?= 0.02
 
 .PHONY: setup demo tune test test-fast bench lint clean clean-demo airflow-db
@@ -50,6 +53,11 @@ demo: setup clean-demo
 	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing 2>&1 | tee -a $(DEMO_DIR).log \
 	    | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|recpipe.pipeline|Traceback|Error' \
 	    || { echo "recpipe_weekly failed; last lines of $(DEMO_DIR).log:"; tail -40 $(DEMO_DIR).log; exit 1; }
+	@echo "== recpipe_nightly through Airflow, $(DEMO_NEXT): the first night with a champion"
+	@set -o pipefail; $(BIN)/recpipe airflow-test recpipe_nightly --ds $(DEMO_NEXT) \
+	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing 2>&1 | tee -a $(DEMO_DIR).log \
+	    | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|recpipe.pipeline|Traceback|Error' \
+	    || { echo "recpipe_nightly failed; last lines of $(DEMO_DIR).log:"; tail -40 $(DEMO_DIR).log; exit 1; }
 	@echo "== summary"
 	$(BIN)/recpipe summary --lake $(DEMO_DIR)/lake
 	@echo "== user model vs the simulator's ground truth"
@@ -71,6 +79,7 @@ bench: setup
 	$(BIN)/python -m bench.run_bench
 	$(BIN)/python -m bench.bench_nightly
 	$(BIN)/python -m bench.bench_als
+	$(BIN)/python -m bench.bench_candidates
 
 clean: clean-demo
 	rm -rf lake landing reports bench_out .pytest_cache spark-warehouse

@@ -15,11 +15,13 @@ import pytest
 from recpipe import pipeline
 from recpipe.simulator import SimulationSpec, simulate_to_landing
 from recpipe.storage import Lake
+from recpipe.registry import champion_as_of
 from recpipe.summary import lake_summary
 from schemas import EVENTS, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = ["2026-11-01", "2026-11-02"]
+NEED_MORE_DAYS = {"ranker_samples", "candidates", "candidate_metrics"}
 
 
 @pytest.mark.slow
@@ -66,12 +68,17 @@ def test_dags_through_airflow_equal_the_scheduler_free_chains(tmp_path, spark, c
     assert len(list(pipeline.run_chain("weekly", cli_cfg, DAYS[-1]))) == len(pipeline.CHAINS["weekly"])
 
     a, b = Lake(spark, af_lake), Lake(spark, cli_cfg.lake)
+    promoted = champion_as_of(a, DAYS[-1]) is not None
     for spec in TABLES.values():
         # raw_bytes is binary (not sortable as a tuple); train_seconds is a wall-clock measurement.
         cols = [c for c in spec.columns if c not in ("raw_bytes", "train_seconds")]
         rows_a = sorted(tuple(r) for r in a.read(spec).select(*cols).collect())
         rows_b = sorted(tuple(r) for r in b.read(spec).select(*cols).collect())
-        assert rows_a == rows_b and rows_a, spec.name
+        assert rows_a == rows_b, spec.name
+        # Two days are too few for samples (they need the previous night's candidates); candidates and their
+        # metrics exist only if the week's model was promoted.
+        if spec.name not in NEED_MORE_DAYS or (promoted and spec.name != "ranker_samples"):
+            assert rows_a, spec.name
 
     text = lake_summary(dataclasses.replace(cfg, lake=str(af_lake)), spark)
     assert "quarantine by reason" in text and DAYS[1] in text and "model registry" in text

@@ -113,3 +113,19 @@ def test_explain_decomposes_the_folded_in_score_over_history_items():
             # the terms add up to the score, and the reason is the largest term's history item
             assert terms.sum() == pytest.approx(float(X[u] @ Yd[item]), rel=1e-4, abs=1e-5)
             assert reasons[u, j] == hist[np.argmax(terms)]
+
+
+def test_top_k_threshold_path_matches_exact_selection_on_a_large_catalogue():
+    # Catalogue >= 4096 and >= 8k items: the sampled-threshold selection runs; integer factors force ties.
+    rng = np.random.default_rng(11)
+    U = rng.integers(-3, 4, size=(300, 4)).astype(np.float32)
+    V = rng.integers(-3, 4, size=(6000, 4)).astype(np.float32)
+    exclude = sparse.random(300, 6000, density=0.05, random_state=rng, format="csr")
+    allowed = rng.random(6000) > 0.1
+    got, got_scores = top_k(U, V, 200, exclude=exclude, allowed=allowed, block=64, threads=2)
+    s = U @ V.T
+    s[np.repeat(np.arange(300), np.diff(exclude.indptr)), exclude.indices] = -np.inf
+    s[:, ~allowed] = -np.inf
+    want = np.array([np.lexsort((np.arange(6000), -row))[:200] for row in s])
+    assert np.array_equal(got, want)
+    np.testing.assert_array_equal(got_scores, np.take_along_axis(s, want, axis=1))
