@@ -131,6 +131,7 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Ca
     champion = champion_as_of(lake, day)
     if champion is None:
         lake.write_partition(spark.createDataFrame([], CANDIDATES.schema), CANDIDATES, day)
+        lake.write_partition(spark.createDataFrame([], CANDIDATE_METRICS.schema), CANDIDATE_METRICS, day)
         return CandidatesSummary(day.isoformat(), None, n_active, 0, 0, 0.0)
     version = champion["model_version"]
     params = json.loads(champion["params"])
