@@ -135,7 +135,9 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Ca
         return CandidatesSummary(day.isoformat(), None, n_active, 0, 0, 0.0)
     version = champion["model_version"]
     params = json.loads(champion["params"])
-    icfg = dataclasses.replace(InteractionsConfig(**params["interactions"]), min_item_users=1)
+    # The champion's own signal weights and window (the configured ones for a model registered without them).
+    trained_with = params.get("interactions", dataclasses.asdict(cfg.interactions))
+    icfg = dataclasses.replace(InteractionsConfig(**trained_with), min_item_users=1)
     start = day - dt.timedelta(days=icfg.window_days - 1)
     events = lake.read(EVENTS, start, day)
     hist = interactions(events, active, day, start, day, icfg).select("user_id", "item_id", "strength").toPandas()

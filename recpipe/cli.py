@@ -172,6 +172,35 @@ def _cmd_tune(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace, cfg: Config) -> int:
+    import uuid
+
+    from recpipe.dq import DataQualityError, validate_partition
+    from recpipe.spark import get_spark
+    from recpipe.storage import Lake
+    from schemas import TABLES
+
+    names = args.table or [n for n, t in TABLES.items() if t.partition_by in ("ds", "as_of") and n != "dq_results"]
+    unknown = [n for n in names if n not in TABLES]
+    if unknown:
+        raise SystemExit(f"unknown tables {unknown}; known: {sorted(TABLES)}")
+    lake = Lake(get_spark(cfg, app_name="recpipe-validate"), cfg.lake)
+    run_id = f"validate-{args.ds}-{uuid.uuid4().hex[:8]}"
+    failures = 0
+    for name in names:
+        if not lake.exists(TABLES[name]):
+            print(f"{name}: no table, skipped")
+            continue
+        try:
+            outcomes = validate_partition(lake, cfg, TABLES[name], args.ds, run_id)
+            warned = sum(not o.success for o in outcomes)
+            print(f"{name}[{args.ds}]: {len(outcomes)} checks, no error" + (f", {warned} warnings" if warned else ""))
+        except DataQualityError as exc:
+            failures += 1
+            print(f"FAILED {exc}")
+    return 1 if failures else 0
+
+
 def _cmd_summary(args: argparse.Namespace, cfg: Config) -> int:
     from recpipe.summary import print_summary
 
@@ -232,10 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--out", help="also write the table as CSV")
     u.set_defaults(func=_cmd_tune)
 
+    v = sub.add_parser("validate", help="run the data-quality expectations on a day's partitions")
+    v.add_argument("--ds", required=True)
+    v.add_argument("--table", action="append", help="a table to validate (repeatable; default: all)")
+    v.set_defaults(func=_cmd_validate)
+
     m = sub.add_parser("summary", help="rows per table and day, quarantine counts by reason")
     m.set_defaults(func=_cmd_summary)
 
-    for sp in (s, i, r, a, f, t, u, m):
+    for sp in (s, i, r, a, f, t, u, v, m):
         add_config_args(sp)
     return p
 

@@ -154,6 +154,14 @@ class RankerSamplesConfig:
 
 
 @dataclass(frozen=True)
+class DQConfig:
+    # A partition's rows against the trailing 7 partitions' mean: outside ±volume_band_warn warns,
+    # below (1 - volume_band_error) x the mean is an error (a collapse).
+    volume_band_warn: float = 0.5
+    volume_band_error: float = 0.9
+
+
+@dataclass(frozen=True)
 class SimulateConfig:
     users: int = 3000
     items: int = 2000
@@ -181,6 +189,7 @@ class Config:
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
     candidates: CandidatesConfig = field(default_factory=CandidatesConfig)
     ranker_samples: RankerSamplesConfig = field(default_factory=RankerSamplesConfig)
+    dq: DQConfig = field(default_factory=DQConfig)
     simulate: SimulateConfig = field(default_factory=SimulateConfig)
 
     def validate(self) -> "Config":

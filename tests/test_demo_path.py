@@ -22,6 +22,8 @@ from schemas import EVENTS, TABLES
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = ["2026-11-01", "2026-11-02"]
 NEED_MORE_DAYS = {"ranker_samples", "candidates", "candidate_metrics"}
+# Written by `recpipe validate`, which the DAGs do not run yet.
+NOT_WRITTEN_BY_THE_DAGS = {"dq_results"}
 
 
 @pytest.mark.slow
@@ -70,6 +72,9 @@ def test_dags_through_airflow_equal_the_scheduler_free_chains(tmp_path, spark, c
     a, b = Lake(spark, af_lake), Lake(spark, cli_cfg.lake)
     promoted = champion_as_of(a, DAYS[-1]) is not None
     for spec in TABLES.values():
+        if spec.name in NOT_WRITTEN_BY_THE_DAGS:
+            assert not a.exists(spec) and not b.exists(spec), spec.name
+            continue
         # raw_bytes is binary (not sortable as a tuple); train_seconds is a wall-clock measurement.
         cols = [c for c in spec.columns if c not in ("raw_bytes", "train_seconds")]
         rows_a = sorted(tuple(r) for r in a.read(spec).select(*cols).collect())

@@ -1,0 +1,92 @@
+"""Expectations per table, declared next to the contracts they check.
+
+Every table gets, from its contract: its columns in order, not-null for every NOT NULL column and a unique
+key (severity error). Tables add their own enums and ranges below. Checks that need more than one
+partition or table (volume against the trailing week, candidates per user, purchased items among
+candidates, the ranker sample ratio) are computed by `recpipe.dq` and recorded the same way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemas.events import DEVICES, EVENT_TYPES
+from schemas.models import MODEL_STATUSES
+from schemas.ranker_samples import SAMPLE_KINDS
+
+ERROR, WARN = "error", "warn"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: a Great Expectations class name, its keyword arguments and a severity."""
+
+    name: str
+    expectation: str
+    kwargs: dict = field(default_factory=dict)
+    severity: str = ERROR
+
+
+# Enums and ranges per table name, beyond what the contract implies.
+TABLE_CHECKS: dict[str, list[Check]] = {
+    "events": [
+        Check("event_type_in_set", "ExpectColumnValuesToBeInSet", {"column": "event_type", "value_set": list(EVENT_TYPES)}),
+        Check("device_in_set", "ExpectColumnValuesToBeInSet", {"column": "device", "value_set": list(DEVICES)}),
+        Check("dwell_non_negative", "ExpectColumnValuesToBeBetween", {"column": "dwell_seconds", "min_value": 0}),
+        Check("price_non_negative", "ExpectColumnValuesToBeBetween", {"column": "price", "min_value": 0}),
+    ],
+    "user_features": [
+        Check("p_buyer_is_a_probability", "ExpectColumnValuesToBeBetween",
+              {"column": "p_buyer", "min_value": 0, "max_value": 1}),
+        Check("user_type_in_set", "ExpectColumnValuesToBeInSet", {"column": "user_type", "value_set": ["buyer", "browser"]}),
+        Check("view_to_cart_28d_is_a_rate", "ExpectColumnValuesToBeBetween",
+              {"column": "view_to_cart_28d", "min_value": 0, "max_value": 1}),
+    ],
+    "active_users": [
+        Check("interactions_at_least_one", "ExpectColumnValuesToBeBetween", {"column": "interactions", "min_value": 1}),
+    ],
+    "item_popularity": [
+        Check("rank_positive", "ExpectColumnValuesToBeBetween", {"column": "rank", "min_value": 1}),
+    ],
+    "candidates": [
+        Check("rank_positive", "ExpectColumnValuesToBeBetween", {"column": "rank", "min_value": 1}),
+        Check("source_in_set", "ExpectColumnValuesToBeInSet", {"column": "source", "value_set": ["als"]}),
+    ],
+    "fallback_candidates": [
+        Check("rank_positive", "ExpectColumnValuesToBeBetween", {"column": "rank", "min_value": 1}),
+    ],
+    "ranker_samples": [
+        Check("label_binary", "ExpectColumnValuesToBeInSet", {"column": "label", "value_set": [0, 1]}),
+        Check("sample_kind_in_set", "ExpectColumnValuesToBeInSet",
+              {"column": "sample_kind", "value_set": list(SAMPLE_KINDS)}),
+    ],
+    "models": [
+        Check("status_in_set", "ExpectColumnValuesToBeInSet", {"column": "status", "value_set": list(MODEL_STATUSES)}),
+    ],
+}
+
+# Columns whose null rate is tracked against the trailing week (severity warn).
+DRIFT_COLUMNS: dict[str, list[str]] = {
+    "events": ["dwell_seconds", "session_id", "price"],
+    "user_features": ["dwell_median_28d", "time_to_cart_seconds_28d"],
+}
+
+
+def contract_checks(spec) -> list[Check]:
+    checks = [Check("columns_match_contract", "ExpectTableColumnsToMatchOrderedList",
+                    {"column_list": list(spec.columns)})]
+    checks += [Check(f"{f.name}_not_null", "ExpectColumnValuesToNotBeNull", {"column": f.name})
+               for f in spec.schema.fields if not f.nullable and not _is_array(f)]
+    key = [c for c in spec.key if c != spec.partition_by]
+    if len(key) == 1:
+        checks.append(Check(f"{key[0]}_unique", "ExpectColumnValuesToBeUnique", {"column": key[0]}))
+    elif key:
+        checks.append(Check("key_unique", "ExpectCompoundColumnsToBeUnique", {"column_list": key}))
+    return checks
+
+
+def _is_array(f) -> bool:
+    return f.dataType.typeName() == "array"
+
+
+def checks_for(spec) -> list[Check]:
+    return contract_checks(spec) + TABLE_CHECKS.get(spec.name, [])

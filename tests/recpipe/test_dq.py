@@ -1,0 +1,60 @@
+"""Data-quality validation: broken partitions fail with the table, partition and expectation named, and
+every outcome is recorded in dq_results."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from pyspark.sql import functions as F
+
+from recpipe.dq import DataQualityError, validate_partition
+from recpipe.storage import Lake
+from schemas import CANDIDATES, DQ_RESULTS, EVENTS
+from tests.jobs.helpers import ev, events_df
+
+D = dt.date(2026, 11, 14)
+
+
+def _day(day: dt.date, n: int, prefix: str):
+    return [ev(f"{prefix}{i}", f"u{i % 3}", f"i{i % 5}", "view", f"{day}T10:{i:02d}:00", dwell=10.0) for i in range(n)]
+
+
+def test_a_clean_partition_passes_and_every_outcome_is_recorded(spark, cfg):
+    lake = Lake(spark, cfg.lake)
+    lake.write_range(events_df(spark, _day(D, 12, "a")), EVENTS, D, D)
+    outcomes = validate_partition(lake, cfg, EVENTS, D, run_id="r1", docs=False)
+    assert outcomes and all(o.success for o in outcomes)
+    rows = lake.read(DQ_RESULTS, D, D).collect()
+    assert {r["expectation"] for r in rows} == {o.expectation for o in outcomes}
+    assert {(r["table_name"], r["run_id"]) for r in rows} == {("events", "r1")}
+    assert {"event_type_in_set", "event_id_unique", "columns_match_contract"} <= {r["expectation"] for r in rows}
+
+
+def test_candidates_with_a_purchased_item_fail_and_name_the_expectation(spark, cfg):
+    lake = Lake(spark, cfg.lake)
+    lake.write_range(events_df(spark, [ev("p", "u1", "i2", "purchase", f"{D}T09:00:00")]), EVENTS, D, D)
+    k = 3
+    rows = [(D, "u1", f"i{j}", j, 1.0 / j, "als", "m1", None) for j in range(1, k + 1)]
+    lake.write_partition(spark.createDataFrame(rows, CANDIDATES.schema), CANDIDATES, D)
+    small = dataclasses.replace(cfg, candidates=dataclasses.replace(cfg.candidates, k=k))
+    with pytest.raises(DataQualityError, match=r"table candidates, partition 2026-11-14: .*no_purchased_item_in_candidates"):
+        validate_partition(lake, small, CANDIDATES, D, run_id="r2", docs=False)
+    recorded = {r["expectation"]: r for r in lake.read(DQ_RESULTS, D, D).where(F.col("table_name") == "candidates")
+                .collect()}
+    assert recorded["no_purchased_item_in_candidates"]["success"] is False
+    assert recorded["no_purchased_item_in_candidates"]["observed"] == "1"
+    assert recorded["candidates_per_user_equal_k"]["success"] is True
+
+
+def test_a_volume_collapse_fails_and_a_normal_day_does_not(spark, cfg):
+    lake = Lake(spark, cfg.lake)
+    days = [D - dt.timedelta(days=i) for i in range(7, 0, -1)]
+    rows = [r for i, day in enumerate(days) for r in _day(day, 20, f"h{i}-")]
+    lake.write_range(events_df(spark, rows), EVENTS, days[0], days[-1])
+    lake.write_range(events_df(spark, _day(D, 19, "n")), EVENTS, D, D)
+    ok = {o.expectation: o for o in validate_partition(lake, cfg, EVENTS, D, run_id="r3", docs=False)}
+    assert ok["volume_within_band"].success and ok["volume_not_collapsed"].success
+    lake.write_range(events_df(spark, _day(D, 1, "c")), EVENTS, D, D)
+    with pytest.raises(DataQualityError, match="volume_not_collapsed"):
+        validate_partition(lake, cfg, EVENTS, D, run_id="r4", docs=False)
