@@ -45,23 +45,24 @@ demo: setup clean-demo
 	    --start $(DEMO_START) --defect-rate $(DEMO_DEFECT_RATE) --out $(DEMO_DIR)/landing
 	@echo "== recpipe_nightly through Airflow, $(DEMO_START) .. $(DEMO_END)"
 	@set -o pipefail; $(BIN)/recpipe airflow-test recpipe_nightly --ds $(DEMO_START) --end $(DEMO_END) \
-	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing 2>&1 | tee $(DEMO_DIR).log \
+	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing --reports $(DEMO_DIR)/reports 2>&1 | tee $(DEMO_DIR).log \
 	    | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|recpipe.pipeline|Traceback|Error' \
 	    || { echo "recpipe_nightly failed; last lines of $(DEMO_DIR).log:"; tail -40 $(DEMO_DIR).log; exit 1; }
 	@echo "== recpipe_weekly through Airflow, week ending $(DEMO_END)"
 	@set -o pipefail; $(BIN)/recpipe airflow-test recpipe_weekly --ds $(DEMO_END) \
-	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing 2>&1 | tee -a $(DEMO_DIR).log \
+	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing --reports $(DEMO_DIR)/reports 2>&1 | tee -a $(DEMO_DIR).log \
 	    | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|recpipe.pipeline|Traceback|Error' \
 	    || { echo "recpipe_weekly failed; last lines of $(DEMO_DIR).log:"; tail -40 $(DEMO_DIR).log; exit 1; }
 	@echo "== recpipe_nightly through Airflow, $(DEMO_NEXT): the first night with a champion"
 	@set -o pipefail; $(BIN)/recpipe airflow-test recpipe_nightly --ds $(DEMO_NEXT) \
-	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing 2>&1 | tee -a $(DEMO_DIR).log \
+	    --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing --reports $(DEMO_DIR)/reports 2>&1 | tee -a $(DEMO_DIR).log \
 	    | grep --line-buffered -E '^\[[0-9]+/[0-9]+\]|recpipe.pipeline|Traceback|Error' \
 	    || { echo "recpipe_nightly failed; last lines of $(DEMO_DIR).log:"; tail -40 $(DEMO_DIR).log; exit 1; }
 	@echo "== summary"
 	$(BIN)/recpipe summary --lake $(DEMO_DIR)/lake
 	@echo "== user model vs the simulator's ground truth"
 	$(BIN)/recpipe truth-check --model --ds $(DEMO_END) --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing
+	@echo "== run reports (open in a browser): $(DEMO_DIR)/reports/index.html"
 
 tune: setup
 	$(BIN)/recpipe tune --ds $(DEMO_END) --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing

@@ -14,6 +14,7 @@ Turns one day of raw session logs into the lake's daily partitions.
 * **generate_candidates** — top-1000 items per active user from the champion model, every active user
   folded in from today's history, purchased items excluded, a reason item for the first 10.
 * **fallback_candidates** — popularity lists per segment for users without personal candidates.
+* **build_report** — the day's static HTML report under `reports/<ds>/index.html`.
 * **build_ranker_samples** — the day's positives of users who were served candidates (published the night
   before) with 4 sampled negatives each (hard, popularity, uniform), joined with features as of ds - 1.
 
@@ -44,13 +45,14 @@ from recpipe.airflow_tasks import job_task
 )
 def recpipe_nightly():
     ingested = job_task("ingest_events", "events")
-    ingested >> job_task("build_sessions", "sessions") >> job_task("build_user_features", "user_features")
+    features = ingested >> job_task("build_sessions", "sessions") >> job_task("build_user_features", "user_features")
     stats = ingested >> job_task("build_item_stats", "item_popularity")
     active = ingested >> job_task("select_active_users", "active_users")
-    active >> job_task("generate_candidates", "candidates")
-    stats >> job_task("fallback_candidates", "fallback_candidates")
+    candidates = active >> job_task("generate_candidates", "candidates")
+    fallback = stats >> job_task("fallback_candidates", "fallback_candidates")
     # Labels from ds for the candidates published the night before; features as of ds - 1.
-    ingested >> job_task("build_ranker_samples", "ranker_samples")
+    samples = ingested >> job_task("build_ranker_samples", "ranker_samples")
+    [features, candidates, fallback, samples] >> job_task("build_report")
 
 
 recpipe_nightly()

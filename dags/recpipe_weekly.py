@@ -17,6 +17,8 @@ Retrains the ALS embeddings for the week ending at the run's logical date and ga
 * **generate_candidates** — the day's candidates again, from the champion as of ds (the new one if it was
   promoted).
 
+* **build_report** — the day's report again, now with the week's model metrics.
+
 The chain reads only what was known at ds; a rerun of a week writes the same model version and factors.
 `recpipe run weekly --ds D` runs the same chain without a scheduler. Needs the nightly partitions up to ds.
 """
@@ -47,6 +49,7 @@ def recpipe_weekly():
         >> job_task("evaluate_model", "model_metrics")
         >> job_task("promote_model", "models")
         >> job_task("generate_candidates", "candidates")
+        >> job_task("build_report")
     )
 
 

@@ -28,6 +28,7 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
                    help="override one configuration value (repeatable)")
     p.add_argument("--lake", help="lake root (RECPIPE_LAKE)")
     p.add_argument("--landing", help="landing root (RECPIPE_LANDING)")
+    p.add_argument("--reports", help="reports root (RECPIPE_REPORTS)")
     p.add_argument("--master", help="Spark master (RECPIPE_SPARK_MASTER)")
     p.add_argument("-v", "--verbose", action="store_true")
 
@@ -36,7 +37,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     overrides = parse_set(args.set)
     if getattr(args, "backend", None):
         overrides["als.backend"] = args.backend
-    for name, key in (("lake", "lake"), ("landing", "landing"), ("master", "spark.master")):
+    for name, key in (("lake", "lake"), ("landing", "landing"), ("reports", "reports"), ("master", "spark.master")):
         if getattr(args, name, None):
             overrides[key] = getattr(args, name)
     return load_config(args.config, overrides)
@@ -119,6 +120,7 @@ def _cmd_airflow_days(args: argparse.Namespace, cfg: Config) -> int:
     # Tasks read their configuration from the environment, as they do under a scheduler.
     os.environ["RECPIPE_LAKE"] = str(Path(cfg.lake).resolve())
     os.environ["RECPIPE_LANDING"] = str(Path(cfg.landing).resolve())
+    os.environ["RECPIPE_REPORTS"] = str(Path(cfg.reports).resolve())
     run_dag_for_days(args.dag_id, pipeline.date_range(args.ds, args.end or args.ds))
     return 0
 
@@ -201,6 +203,13 @@ def _cmd_validate(args: argparse.Namespace, cfg: Config) -> int:
     return 1 if failures else 0
 
 
+def _cmd_report(args: argparse.Namespace, cfg: Config) -> int:
+    from recpipe.pipeline import run_task
+
+    print(run_task("build_report", args.ds, cfg))
+    return 0
+
+
 def _cmd_summary(args: argparse.Namespace, cfg: Config) -> int:
     from recpipe.summary import print_summary
 
@@ -266,10 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--table", action="append", help="a table to validate (repeatable; default: all)")
     v.set_defaults(func=_cmd_validate)
 
+    rp = sub.add_parser("report", help="write the day's static HTML report (reports/<ds>/index.html)")
+    rp.add_argument("--ds", required=True)
+    rp.set_defaults(func=_cmd_report)
+
     m = sub.add_parser("summary", help="rows per table and day, quarantine counts by reason")
     m.set_defaults(func=_cmd_summary)
 
-    for sp in (s, i, r, a, f, t, u, v, m):
+    for sp in (s, i, r, a, f, t, u, v, rp, m):
         add_config_args(sp)
     return p
 

@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 # Each chain lists its jobs in dependency order; each job is a module `jobs.<name>` with `run(cfg, ds)`.
 CHAINS: dict[str, tuple[str, ...]] = {
     "nightly": ("ingest_events", "build_sessions", "build_user_features", "build_item_stats",
-                "select_active_users", "generate_candidates", "fallback_candidates", "build_ranker_samples"),
-    "weekly": ("build_interactions", "train_als", "evaluate_model", "promote_model", "generate_candidates"),
+                "select_active_users", "generate_candidates", "fallback_candidates", "build_ranker_samples", "build_report"),
+    "weekly": ("build_interactions", "train_als", "evaluate_model", "promote_model", "generate_candidates",
+               "build_report"),
 }
 
 

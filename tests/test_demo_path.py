@@ -39,18 +39,20 @@ def test_dags_through_airflow_equal_the_scheduler_free_chains(tmp_path, spark, c
     af_lake = tmp_path / "lake_airflow"
     run = subprocess.run(
         [sys.executable, "-m", "recpipe.cli", "airflow-test", "recpipe_nightly", "--ds", DAYS[0], "--end", DAYS[-1],
-         "--lake", str(af_lake), "--landing", str(landing)],
+         "--lake", str(af_lake), "--landing", str(landing), "--reports", str(tmp_path / "reports_airflow")],
         env=env, capture_output=True, text=True, timeout=900,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert f"[2/2] recpipe_nightly ds={DAYS[1]} success" in run.stderr
     weekly = subprocess.run(
         [sys.executable, "-m", "recpipe.cli", "airflow-test", "recpipe_weekly", "--ds", DAYS[-1],
-         "--lake", str(af_lake), "--landing", str(landing)],
+         "--lake", str(af_lake), "--landing", str(landing), "--reports", str(tmp_path / "reports_airflow")],
         env=env, capture_output=True, text=True, timeout=900,
     )
     assert weekly.returncode == 0, weekly.stdout[-3000:] + weekly.stderr[-3000:]
     assert f"[1/1] recpipe_weekly ds={DAYS[-1]} success" in weekly.stderr
+    reports = tmp_path / "reports_airflow"
+    assert all((reports / d / "index.html").exists() for d in DAYS) and (reports / "index.html").exists()
 
     with sqlite3.connect(tmp_path / "airflow" / "airflow.db") as db:
         states = db.execute("select state from dag_run where dag_id='recpipe_nightly'").fetchall()

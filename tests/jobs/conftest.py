@@ -20,7 +20,7 @@ def week(spark, tmp_path_factory):
     """The default simulation's 14 days in a lake with the nightly tables the weekly chain reads, and the
     weekly chain run once for DS."""
     root = tmp_path_factory.mktemp("weekly")
-    cfg = load_config(overrides={"lake": str(root / "lake"), "spark.master": "local[2]",
+    cfg = load_config(overrides={"lake": str(root / "lake"), "reports": str(root / "reports"), "spark.master": "local[2]",
                                  "spark.shuffle_partitions": "2"}, environ={})
     world = World(SimulationSpec())
     lake = Lake(spark, cfg.lake)

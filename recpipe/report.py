@@ -1,0 +1,283 @@
+"""`recpipe report --ds D`: a self-contained static HTML page per day, `reports/<ds>/index.html`.
+
+Everything is read as of D (partitions <= D) and drawn as inline SVG: no scripts from elsewhere, no
+network, openable offline. `reports/index.html` lists every day's report. A small inline script marks
+the page with how many charts the browser actually laid out (used by the headless-browser test).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+import pandas as pd
+
+PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
+W, H, PAD = 640, 220, 56
+
+
+def _esc(x) -> str:
+    return html.escape(str(x))
+
+
+def bar_chart(chart_id: str, categories: list, series: dict[str, list[float]], title: str, stacked=True) -> str:
+    """Vertical bars per category, one colour per series (stacked)."""
+    if not categories or not series:
+        return _empty(chart_id, title)
+    totals = [sum(s[i] for s in series.values()) for i in range(len(categories))] if stacked else \
+        [max(s[i] for s in series.values()) for i in range(len(categories))]
+    top = max(max(totals), 1e-9)
+    bw = (W - 2 * PAD) / len(categories)
+    sw = bw if stacked else bw / len(series)      # grouped bars share the category's width
+    marks = []
+    for i, cat in enumerate(categories):
+        y0 = H - PAD
+        for j, (name, values) in enumerate(series.items()):
+            h = (H - 2 * PAD) * values[i] / top
+            x = PAD + i * bw + (0 if stacked else j * sw)
+            marks.append(f'<rect class="mark" x="{x + 1:.1f}" y="{y0 - h:.1f}" width="{max(sw - 2, 1):.1f}" '
+                         f'height="{h:.1f}" fill="{PALETTE[j % len(PALETTE)]}"><title>{_esc(cat)} {_esc(name)}: '
+                         f'{values[i]:g}</title></rect>')
+            y0 -= h if stacked else 0
+    labels = _x_labels(categories, bw)
+    return _svg(chart_id, title, marks + labels + _axis(top), list(series))
+
+
+def line_chart(chart_id: str, xs: list, series: dict[str, list[float]], title: str) -> str:
+    if not xs or not series:
+        return _empty(chart_id, title)
+    vals = [v for s in series.values() for v in s if v == v]
+    top = max(max(vals) if vals else 1.0, 1e-9)
+    step = (W - 2 * PAD) / max(len(xs) - 1, 1)
+    marks = []
+    for j, (name, values) in enumerate(series.items()):
+        pts = [(PAD + i * step, H - PAD - (H - 2 * PAD) * v / top) for i, v in enumerate(values) if v == v]
+        if not pts:
+            continue
+        path = " ".join(f"{'M' if k == 0 else 'L'}{x:.1f},{y:.1f}" for k, (x, y) in enumerate(pts))
+        colour = PALETTE[j % len(PALETTE)]
+        marks.append(f'<path class="mark" d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        marks += [f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{_esc(name)}'
+                  f'</title></circle>' for x, y in pts]
+    return _svg(chart_id, title, marks + _x_labels(xs, step, offset=0) + _axis(top), list(series))
+
+
+def _x_labels(cats, step, offset=None) -> list[str]:
+    every = max(1, len(cats) // 8)
+    off = step / 2 if offset is None else offset
+    def label(c) -> str:
+        text = str(c)
+        return text[5:] if len(text) == 10 and text[4] == "-" else text   # dates as MM-DD
+
+    return [f'<text x="{PAD + i * step + off:.1f}" y="{H - PAD + 14}" font-size="10" text-anchor="middle">'
+            f'{_esc(label(c))}</text>' for i, c in enumerate(cats) if i % every == 0]
+
+
+def _axis(top: float) -> list[str]:
+    return [f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#999"/>',
+            f'<text x="{PAD - 4}" y="{PAD}" font-size="10" text-anchor="end">'
+            f'{f"{top:,.0f}" if top >= 10 else f"{top:.3g}"}</text>',
+            f'<text x="{PAD - 4}" y="{H - PAD}" font-size="10" text-anchor="end">0</text>']
+
+
+def _svg(chart_id, title, body, legend) -> str:
+    keys = "".join(f'<span class="key"><i style="background:{PALETTE[j % len(PALETTE)]}"></i>{_esc(n)}</span>'
+                   for j, n in enumerate(legend))
+    return (f'<figure class="chart" data-chart="{_esc(chart_id)}"><figcaption>{_esc(title)}</figcaption>'
+            f'<svg viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img">{"".join(body)}</svg>'
+            f'<div class="legend">{keys}</div></figure>')
+
+
+def _empty(chart_id, title) -> str:
+    return (f'<figure class="chart empty" data-chart="{_esc(chart_id)}"><figcaption>{_esc(title)}</figcaption>'
+            f'<p class="nodata">no data up to this day</p></figure>')
+
+
+def table(table_id: str, df: pd.DataFrame, title: str, highlight: str | None = None) -> str:
+    if df is None or df.empty:
+        return f'<section class="table empty" data-table="{_esc(table_id)}"><h3>{_esc(title)}</h3><p class="nodata">no data</p></section>'
+    head = "".join(f"<th>{_esc(c)}</th>" for c in df.columns)
+    rows = []
+    for _, r in df.iterrows():
+        cls = ' class="highlight"' if highlight and bool(r.get(highlight, False)) else ""
+        cells = "".join(f"<td>{_esc(_fmt(v))}</td>" for v in r.to_numpy())
+        rows.append(f"<tr{cls}>{cells}</tr>")
+    return (f'<section class="table" data-table="{_esc(table_id)}"><h3>{_esc(title)}</h3>'
+            f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}
+h1{font-size:1.5em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+.grid{display:flex;flex-wrap:wrap;gap:1.5em}figure{margin:0}figcaption{font-weight:600;margin-bottom:.3em}
+table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:right}
+th{background:#f4f4f4}tr.highlight td{background:#fff3c4;font-weight:600}.nodata{color:#888}
+.legend{font-size:.8em}.key{margin-right:1em}.key i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}
+.fail{color:#c0392b;font-weight:600}.warn{color:#b9770e}.pass{color:#1e8449}"""
+
+SCRIPT = """document.addEventListener('DOMContentLoaded',function(){var n=0;
+document.querySelectorAll('figure.chart svg').forEach(function(s){var b=s.getBBox();
+if(b.width>0&&b.height>0&&s.querySelectorAll('.mark').length>0){n++;}});
+document.body.setAttribute('data-rendered-charts',String(n));
+document.body.setAttribute('data-tables',String(document.querySelectorAll('section.table table tbody tr').length));});"""
+
+
+def _read(lake, spec, ds: dt.date, cols=None) -> pd.DataFrame:
+    if not lake.exists(spec):
+        return pd.DataFrame()
+    df = lake.read(spec, ds_max=ds) if spec.partition_by in ("ds", "as_of") else lake.read(spec)
+    return (df.select(*cols) if cols else df).toPandas()
+
+
+def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
+    from pyspark.sql import functions as F
+
+    from schemas import (ACTIVE_USER_COUNTS, CANDIDATE_METRICS, DQ_RESULTS, EVENTS, INGEST_AUDIT, MODEL_METRICS,
+                         MODELS, QUARANTINE, user_features_spec)
+
+    out: dict[str, pd.DataFrame] = {}
+    if lake.exists(EVENTS):
+        out["events"] = (lake.read(EVENTS, ds_max=ds).groupBy("ds", "event_type").count().toPandas())
+    if lake.exists(QUARANTINE):
+        out["quarantine"] = lake.read(QUARANTINE, ds_max=ds).groupBy("reason").count().toPandas()
+    out["audit"] = _read(lake, INGEST_AUDIT, ds)
+    out["dq"] = _read(lake, DQ_RESULTS, ds)
+    out["active"] = _read(lake, ACTIVE_USER_COUNTS, ds)
+    spec = user_features_spec(cfg.features.windows)
+    if lake.exists(spec):
+        out["features"] = (lake.read(spec, ds, ds).select("p_buyer", "user_type", "views_28d", "carts_28d")
+                           .toPandas())
+    out["models"] = _read(lake, MODELS, ds)
+    if lake.exists(MODEL_METRICS):
+        out["model_metrics"] = (lake.read(MODEL_METRICS, ds_max=ds).where(F.col("segment") == "all").toPandas())
+    out["candidate_metrics"] = _read(lake, CANDIDATE_METRICS, ds)
+    return out
+
+
+def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
+    parts = [f"<h1>recpipe run report — {ds}</h1>",
+             '<p>Everything on this page is as of this day (partitions up to it). <a href="../index.html">All reports</a></p>']
+    ev = data.get("events", pd.DataFrame())
+    parts.append("<h2>Ingest</h2><div class='grid'>")
+    if not ev.empty:
+        days = sorted(ev["ds"].unique())
+        piv = ev.pivot_table(index="ds", columns="event_type", values="count", aggfunc="sum").reindex(days).fillna(0)
+        parts.append(bar_chart("events_per_day", [str(d) for d in days],
+                               {c: piv[c].tolist() for c in piv.columns}, "Events per day and type"))
+    else:
+        parts.append(_empty("events_per_day", "Events per day and type"))
+    q = data.get("quarantine", pd.DataFrame())
+    if not q.empty:
+        q = q.sort_values("count", ascending=False)
+        parts.append(bar_chart("quarantine_by_reason", q["reason"].tolist(), {"rows": q["count"].tolist()},
+                               "Quarantined rows by reason (all days)"))
+    else:
+        parts.append(_empty("quarantine_by_reason", "Quarantined rows by reason"))
+    parts.append("</div>")
+    audit = data.get("audit", pd.DataFrame())
+    if not audit.empty:
+        audit = (audit.groupby("ds")[["rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped"]].sum()
+                 .reset_index().sort_values("ds", ascending=False).head(14))
+    parts.append(table("ingest_audit", audit, "Ingest audit (read = accepted + quarantined + duplicates)"))
+
+    parts.append("<h2>Data quality</h2>")
+    dq = data.get("dq", pd.DataFrame())
+    if not dq.empty:
+        dq = dq.assign(outcome=lambda d: d.apply(lambda r: "pass" if r["success"] else
+                                                 ("fail" if r["severity"] == "error" else "warn"), axis=1))
+        counts = dq.groupby(["table_name", "outcome"]).size().unstack(fill_value=0)
+        for c in ("pass", "warn", "fail"):
+            if c not in counts:
+                counts[c] = 0
+        parts.append(bar_chart("dq_outcomes", counts.index.tolist(),
+                               {c: counts[c].tolist() for c in ("pass", "warn", "fail")}, "DQ outcomes by table"))
+        bad = dq[~dq["success"]][["ds", "table_name", "expectation", "severity", "observed"]]
+        parts.append(table("dq_failures", bad, "Failed expectations"))
+    else:
+        parts.append(_empty("dq_outcomes", "DQ outcomes by table"))
+
+    parts.append("<h2>Users</h2><div class='grid'>")
+    act = data.get("active", pd.DataFrame())
+    if not act.empty:
+        act = act.sort_values("as_of")
+        parts.append(line_chart("active_users", [str(d) for d in act["as_of"]],
+                                {"active users": act["active_users"].astype(float).tolist()}, "Active users over time"))
+    else:
+        parts.append(_empty("active_users", "Active users over time"))
+    feats = data.get("features", pd.DataFrame())
+    if not feats.empty:
+        bins = [i / 10 for i in range(11)]
+        hist = pd.cut(feats["p_buyer"], bins, include_lowest=True).value_counts(sort=False)
+        parts.append(bar_chart("p_buyer_distribution", [f"{b:.1f}" for b in bins[:-1]],
+                               {"users": hist.tolist()}, "p_buyer (browser ← → buyer) on this day"))
+        by_type = feats.groupby("user_type")[["views_28d", "carts_28d"]].mean()
+        parts.append(bar_chart("browse_vs_buy", by_type.index.tolist(),
+                               {"views per user (28d)": by_type["views_28d"].tolist(),
+                                "carts per user (28d)": by_type["carts_28d"].tolist()},
+                               "Browsing vs consumption by type", stacked=False))
+    else:
+        parts.append(_empty("p_buyer_distribution", "p_buyer distribution"))
+    parts.append("</div>")
+
+    parts.append("<h2>Models</h2>")
+    mm = data.get("model_metrics", pd.DataFrame())
+    models = data.get("models", pd.DataFrame())
+    if not mm.empty:
+        mm = mm.assign(name=mm["metric"] + "@" + mm["k"].astype(str))
+        wide = (mm[mm["name"].isin(["ndcg@10", "recall@1000", "coverage@1000", "popularity_percentile@1000"])]
+                .pivot_table(index=["as_of", "model_version", "role"], columns="name", values="value").reset_index())
+        champions = set(models.loc[models["status"] == "champion", "model_version"]) if not models.empty else set()
+        wide["champion"] = wide["model_version"].isin(champions)
+        parts.append(table("model_metrics", wide.sort_values(["as_of", "role"]), "Model metrics per version "
+                           "(champion highlighted)", highlight="champion"))
+    else:
+        parts.append(table("model_metrics", pd.DataFrame(), "Model metrics per version"))
+    if not models.empty:
+        parts.append(table("registry", models[["as_of", "model_version", "status", "reason"]], "Registry"))
+
+    parts.append("<h2>Candidates</h2><div class='grid'>")
+    cm = data.get("candidate_metrics", pd.DataFrame())
+    if not cm.empty:
+        cm = cm[cm["segment"] == "all"].sort_values("as_of")
+        days = sorted(cm["as_of"].unique())
+
+        def series(metric, k):
+            s = cm[(cm["metric"] == metric) & (cm["k"] == k)].set_index("as_of")["value"].reindex(days)
+            return s.tolist()
+
+        parts.append(line_chart("candidate_coverage", [str(d) for d in days],
+                                {f"coverage@{k}": series("coverage", k) for k in (10, 100, 1000)},
+                                "Catalogue coverage of the candidates"))
+        parts.append(line_chart("exposure_gini", [str(d) for d in days],
+                                {f"gini@{k}": series("gini", k) for k in (10, 100, 1000)}, "Exposure Gini"))
+    else:
+        parts.append(_empty("candidate_coverage", "Catalogue coverage of the candidates"))
+    parts.append("</div>")
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>recpipe {ds}</title>"
+            f"<style>{CSS}</style><script>{SCRIPT}</script></head><body>{''.join(parts)}</body></html>")
+
+
+def write_index(root: Path) -> Path:
+    days = sorted((p.parent.name for p in root.glob("*/index.html")), reverse=True)
+    items = "".join(f'<li><a href="{_esc(d)}/index.html">{_esc(d)}</a></li>' for d in days)
+    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>recpipe reports</title>"
+            f"<style>{CSS}</style></head><body><h1>recpipe run reports</h1><ul>{items}</ul></body></html>")
+    (root / "index.html").write_text(page)
+    return root / "index.html"
+
+
+def write_report(lake, cfg, ds) -> Path:
+    from recpipe.storage import parse_ds
+
+    day = parse_ds(ds)
+    root = Path(cfg.reports)
+    out = root / day.isoformat() / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(day, collect(lake, cfg, day)))
+    write_index(root)
+    return out

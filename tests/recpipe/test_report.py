@@ -1,0 +1,51 @@
+"""The run report's page: charts carry one mark per data point, tables one row per record."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from recpipe.report import render, write_index
+
+D = dt.date(2026, 11, 3)
+
+
+def _data():
+    days = [dt.date(2026, 11, d) for d in (1, 2, 3)]
+    events = pd.DataFrame([(d, t, n) for d in days for t, n in (("view", 100), ("purchase", 5))],
+                          columns=["ds", "event_type", "count"])
+    return {
+        "events": events,
+        "quarantine": pd.DataFrame({"reason": ["malformed_json", "missing_field"], "count": [7, 3]}),
+        "active": pd.DataFrame({"as_of": days, "active_users": [10, 20, 30]}),
+        "models": pd.DataFrame({"as_of": [D, D], "model_version": ["m1", "m2"], "status": ["champion", "shadow"],
+                                "reason": ["first model", "worse"]}),
+        "model_metrics": pd.DataFrame({"as_of": [D] * 2, "model_version": ["m1", "m2"], "role": ["challenger"] * 2,
+                                       "metric": ["ndcg"] * 2, "k": [10, 10], "value": [0.2, 0.1]}),
+        "dq": pd.DataFrame({"ds": [D, D], "table_name": ["events", "events"], "expectation": ["a", "b"],
+                            "severity": ["error", "warn"], "success": [True, False], "observed": ["0", "9"]}),
+    }
+
+
+def test_charts_have_a_mark_per_point_and_the_champion_is_highlighted():
+    page = render(D, _data())
+    events = page.split('data-chart="events_per_day"')[1].split("</figure>")[0]
+    assert events.count('class="mark"') == 3 * 2          # three days x two event types
+    active = page.split('data-chart="active_users"')[1].split("</figure>")[0]
+    assert active.count("<circle") == 3
+    quarantine = page.split('data-chart="quarantine_by_reason"')[1].split("</figure>")[0]
+    assert "malformed_json" in quarantine and quarantine.count('class="mark"') == 2
+    models = page.split('data-table="model_metrics"')[1].split("</section>")[0]
+    assert models.count("<tr class=\"highlight\">") == 1 and "m1" in models.split('class="highlight"')[1].split("</tr>")[0]
+    failures = page.split('data-table="dq_failures"')[1].split("</section>")[0]
+    assert failures.split("<tbody>")[1].count("<tr>") == 1 and ">b<" in failures
+    assert 'data-chart="candidate_coverage"' in page and "no data up to this day" in page
+    assert "http://" not in page and "https://" not in page   # self-contained
+
+
+def test_index_lists_every_report(tmp_path):
+    for d in ("2026-11-01", "2026-11-02"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "index.html").write_text("x")
+    text = write_index(tmp_path).read_text()
+    assert text.index("2026-11-02") < text.index("2026-11-01") and 'href="2026-11-01/index.html"' in text
