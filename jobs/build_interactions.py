@@ -90,9 +90,11 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> In
                          f"cutoff); run recpipe_nightly for {end} first")
     events = lake.read(EVENTS, start, end)
     lake.write_partition(interactions(events, active, day, start, end, cfg.interactions), INTERACTIONS, day)
+    # One job for all three figures: set sizes, not several countDistinct (which expand every row).
     row = lake.read(INTERACTIONS, day, day).agg(
-        F.count(F.lit(1)).alias("pairs"), F.countDistinct("user_id").alias("users")).first()
-    items = lake.read(INTERACTIONS, day, day).select("item_id").distinct().count()
+        F.count(F.lit(1)).alias("pairs"), F.size(F.collect_set("user_id")).alias("users"),
+        F.size(F.collect_set("item_id")).alias("items")).first()
+    items = row["items"]
     if row["pairs"] == 0:
         raise ValueError(f"build_interactions ds={day}: no interactions between {start} and {end} for the active "
                          f"users; nothing to train on")

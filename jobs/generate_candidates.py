@@ -127,7 +127,8 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Ca
     spark = spark or get_spark(cfg, app_name=f"generate_candidates[{day}]")
     lake = Lake(spark, cfg.lake)
     active = lake.read(ACTIVE_USERS, day, day).select("user_id")
-    n_active = active.count()
+    user_ids = np.array(sorted(r["user_id"] for r in active.collect()), dtype=object)
+    n_active = len(user_ids)
     champion = champion_as_of(lake, day)
     if champion is None:
         lake.write_partition(spark.createDataFrame([], CANDIDATES.schema), CANDIDATES, day)
@@ -145,7 +146,6 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Ca
     bought = (events.where(F.col("event_type").isin(*kinds)).join(active, "user_id", "left_semi")
               .select("user_id", "item_id").distinct().toPandas())
     item_ids, vectors = load_factors(lake, ITEM_FACTORS, version)
-    user_ids = np.array(sorted(r["user_id"] for r in active.collect()), dtype=object)
     history = build_matrix(hist["user_id"], hist["item_id"], hist["strength"], user_ids, item_ids)
     excluded = build_matrix(bought["user_id"], bought["item_id"], np.ones(len(bought)), user_ids, item_ids)
     t0 = time.perf_counter()
