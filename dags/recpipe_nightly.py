@@ -14,9 +14,17 @@ Turns one day of raw session logs into the lake's daily partitions.
 * **generate_candidates** — top-1000 items per active user from the champion model, every active user
   folded in from today's history, purchased items excluded, a reason item for the first 10.
 * **fallback_candidates** — popularity lists per segment for users without personal candidates.
-* **build_report** — the day's static HTML report under `reports/<ds>/index.html`.
 * **build_ranker_samples** — the day's positives of users who were served candidates (published the night
   before) with 4 sampled negatives each (hard, popularity, uniform), joined with features as of ds - 1.
+* **validate_&lt;table&gt;** after every job — the tables' expectations (Great Expectations checkpoint,
+  volume, drift, candidate and sample checks) -> `dq_results` and Data Docs under `reports/gx`. An
+  error-level failure fails the task (no retry) and nothing downstream runs; the Assets of the job's tables
+  are emitted here, once they passed.
+* **publish_candidates**, **publish_fallback_candidates**, **publish_ranker_samples** — the served tables
+  are written to a staging area by their jobs and copied into place only after validation, so a broken
+  partition never replaces what readers see.
+* **build_report** — the day's static HTML report under `reports/<ds>/index.html`; runs also after a
+  failure, to show it. **fail_run_if_a_task_failed** keeps such a run marked failed.
 
 Every task is one job call with `ds` taken from the run's logical date; a task reads only partitions
 `ds <= D` and writes only its own, so reruns and backfills (`airflow backfill create --dag-id
@@ -30,7 +38,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import dag
 
-from recpipe.airflow_tasks import job_task
+from recpipe.airflow_tasks import Stage, finish
 
 
 @dag(
@@ -44,15 +52,15 @@ from recpipe.airflow_tasks import job_task
     doc_md=__doc__,
 )
 def recpipe_nightly():
-    ingested = job_task("ingest_events", "events")
-    features = ingested >> job_task("build_sessions", "sessions") >> job_task("build_user_features", "user_features")
-    stats = ingested >> job_task("build_item_stats", "item_popularity")
-    active = ingested >> job_task("select_active_users", "active_users")
-    candidates = active >> job_task("generate_candidates", "candidates")
-    fallback = stats >> job_task("fallback_candidates", "fallback_candidates")
+    ingested = Stage("ingest_events")
+    features = ingested >> Stage("build_sessions") >> Stage("build_user_features")
+    stats = ingested >> Stage("build_item_stats")
+    active = ingested >> Stage("select_active_users")
+    candidates = active >> Stage("generate_candidates")
+    fallback = stats >> Stage("fallback_candidates")
     # Labels from ds for the candidates published the night before; features as of ds - 1.
-    samples = ingested >> job_task("build_ranker_samples", "ranker_samples")
-    [features, candidates, fallback, samples] >> job_task("build_report")
+    samples = ingested >> Stage("build_ranker_samples")
+    finish([features, candidates, fallback, samples])
 
 
 recpipe_nightly()

@@ -17,6 +17,9 @@ Retrains the ALS embeddings for the week ending at the run's logical date and ga
 * **generate_candidates** — the day's candidates again, from the champion as of ds (the new one if it was
   promoted).
 
+* **validate_&lt;table&gt;** after every job, **publish_candidates** after the candidates' validation, the
+  report also after a failure, and **fail_run_if_a_task_failed**, as in recpipe_nightly.
+
 * **build_report** — the day's report again, now with the week's model metrics.
 
 The chain reads only what was known at ds; a rerun of a week writes the same model version and factors.
@@ -29,7 +32,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import dag
 
-from recpipe.airflow_tasks import job_task
+from recpipe.airflow_tasks import Stage, finish
 
 
 @dag(
@@ -43,14 +46,9 @@ from recpipe.airflow_tasks import job_task
     doc_md=__doc__,
 )
 def recpipe_weekly():
-    (
-        job_task("build_interactions", "interactions")
-        >> job_task("train_als", "user_factors", "item_factors")
-        >> job_task("evaluate_model", "model_metrics")
-        >> job_task("promote_model", "models")
-        >> job_task("generate_candidates", "candidates")
-        >> job_task("build_report")
-    )
+    model = (Stage("build_interactions") >> Stage("train_als") >> Stage("evaluate_model") >> Stage("promote_model")
+             >> Stage("generate_candidates"))
+    finish([model])
 
 
 recpipe_weekly()

@@ -9,7 +9,8 @@ from the label day. Positives: the distinct (user, item) pairs of the day's posi
 negatives whose kinds cycle through `negative_kinds`: `hard` (one of the user's own candidates the user did
 not touch on ds), `popularity` (drawn in proportion to the item's 28-day events), `uniform` (over the
 catalogue). A negative is never a positive of that user on ds, and a (user, item) pair appears once.
-Sampling is seeded from the configured seed and ds.
+Sampling is seeded from the configured seed and ds. Written to the staging area; `publish_ranker_samples`
+serves it once validated.
 """
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Ra
               else pd.DataFrame({"user_id": [], "item_id": [], "rank": []}))
     label_events = lake.read(EVENTS, day, day)
     if served.empty:
-        lake.write_partition(spark.createDataFrame([], spec.schema), spec, day)
+        lake.staging().write_partition(spark.createDataFrame([], spec.schema), spec, day)
         return RankerSamplesSummary(day.isoformat(), 0, {})
     with_candidates = served_df.select("user_id").distinct()
     day_events = label_events.join(with_candidates, "user_id", "left_semi")
@@ -154,7 +155,7 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Ra
         .withColumn("as_of", F.lit(day))
         .withColumn("features_as_of", F.lit(before))
     )
-    lake.write_partition(out, spec, day)
+    lake.staging().write_partition(out, spec, day)
     counts = negatives["sample_kind"].value_counts().to_dict()
     return RankerSamplesSummary(day.isoformat(), len(positives), {k: int(v) for k, v in counts.items()})
 

@@ -5,6 +5,7 @@
 For users without personal candidates (not active, or no history on the champion's items). A downstream
 service looks a user up in `candidates` (as_of = D) first, then here under `device:<the user's device>`,
 then under `global`. Order: item_popularity's rank (its middle window's decayed score).
+Written to the staging area; `publish_fallback_candidates` serves it once validated.
 """
 from __future__ import annotations
 
@@ -50,9 +51,10 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Fa
     if pop.isEmpty():
         raise ValueError(f"fallback_candidates ds={day}: item_popularity has no partition for {day}; "
                          f"run build_item_stats first")
-    lake.write_partition(fallback(pop, cfg.candidates.k, f"score_{windows[len(windows) // 2]}d"),
-                         FALLBACK_CANDIDATES, day)
-    row = lake.read(FALLBACK_CANDIDATES, day, day).agg(
+    staged = lake.staging()
+    staged.write_partition(fallback(pop, cfg.candidates.k, f"score_{windows[len(windows) // 2]}d"),
+                           FALLBACK_CANDIDATES, day)
+    row = staged.read(FALLBACK_CANDIDATES, day, day).agg(
         F.count(F.lit(1)).alias("rows"), F.countDistinct("segment").alias("segments")).first()
     return FallbackSummary(day.isoformat(), row["segments"], row["rows"])
 

@@ -10,6 +10,8 @@ the champion's items cannot be scored and fall back (`fallback_candidates`). Per
 `candidates.k` items by score, excluding what the user purchased (or, `candidates.exclude=seen`, everything
 in the history), with the history item that contributed most to each of the first `reason_ranks`.
 Without a champion the partition is written empty: every user falls back.
+The lists are written to the staging area; `validate_candidates` checks them and `publish_candidates`
+copies them into the served `candidates` table.
 """
 from __future__ import annotations
 
@@ -131,7 +133,7 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Ca
     n_active = len(user_ids)
     champion = champion_as_of(lake, day)
     if champion is None:
-        lake.write_partition(spark.createDataFrame([], CANDIDATES.schema), CANDIDATES, day)
+        lake.staging().write_partition(spark.createDataFrame([], CANDIDATES.schema), CANDIDATES, day)
         lake.write_partition(spark.createDataFrame([], CANDIDATE_METRICS.schema), CANDIDATE_METRICS, day)
         return CandidatesSummary(day.isoformat(), None, n_active, 0, 0, 0.0)
     version = champion["model_version"]
@@ -156,7 +158,7 @@ def run(cfg: Config, ds: str | dt.date, spark: SparkSession | None = None) -> Ca
     out.insert(0, "as_of", day)
     out["source"] = "als"
     out["model_version"] = version
-    lake.write_partition(spark.createDataFrame(out[CANDIDATES.columns], CANDIDATES.schema), CANDIDATES, day)
+    lake.staging().write_partition(spark.createDataFrame(out[CANDIDATES.columns], CANDIDATES.schema), CANDIDATES, day)
     warnings = publish_metrics(lake, cfg, day, version, scored, item_ids)
     for w in warnings:
         log.warning("generate_candidates ds=%s: %s", day, w)

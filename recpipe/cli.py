@@ -106,10 +106,16 @@ def _cmd_run(args: argparse.Namespace, cfg: Config) -> int:
 
     # A weekly range runs the weeks ending at --ds, --ds + 7, ... up to --end.
     days = pipeline.date_range(args.ds, args.end or args.ds)[::7 if args.dag == "weekly" else 1]
+    from recpipe.dq import DataQualityError
+
     for i, ds in enumerate(days, 1):
         print(f"[{i}/{len(days)}] {args.dag} ds={ds}", flush=True)
-        for line in pipeline.run_chain(args.dag, cfg, ds):
-            print(f"  {line}", flush=True)
+        try:
+            for line in pipeline.run_chain(args.dag, cfg, ds, start=args.start):
+                print(f"  {line}", flush=True)
+        except DataQualityError as exc:
+            print(f"FAILED {args.dag} ds={ds}: {exc}", flush=True)
+            return 1
     return 0
 
 
@@ -177,12 +183,13 @@ def _cmd_tune(args: argparse.Namespace, cfg: Config) -> int:
 def _cmd_validate(args: argparse.Namespace, cfg: Config) -> int:
     import uuid
 
-    from recpipe.dq import DataQualityError, validate_partition
+    from recpipe.dq import DataQualityError, table_spec, validate_partition
+    from recpipe.pipeline import PUBLISHED
     from recpipe.spark import get_spark
     from recpipe.storage import Lake
     from schemas import TABLES
 
-    names = args.table or [n for n, t in TABLES.items() if t.partition_by in ("ds", "as_of") and n != "dq_results"]
+    names = args.table or [n for n, t in TABLES.items() if n != "dq_results"]
     unknown = [n for n in names if n not in TABLES]
     if unknown:
         raise SystemExit(f"unknown tables {unknown}; known: {sorted(TABLES)}")
@@ -190,11 +197,12 @@ def _cmd_validate(args: argparse.Namespace, cfg: Config) -> int:
     run_id = f"validate-{args.ds}-{uuid.uuid4().hex[:8]}"
     failures = 0
     for name in names:
-        if not lake.exists(TABLES[name]):
+        spec, staged = table_spec(cfg, name), name in PUBLISHED
+        if not (lake.staging() if staged else lake).exists(spec):
             print(f"{name}: no table, skipped")
             continue
         try:
-            outcomes = validate_partition(lake, cfg, TABLES[name], args.ds, run_id)
+            outcomes = validate_partition(lake, cfg, spec, args.ds, run_id, staged=staged)
             warned = sum(not o.success for o in outcomes)
             print(f"{name}[{args.ds}]: {len(outcomes)} checks, no error" + (f", {warned} warnings" if warned else ""))
         except DataQualityError as exc:
@@ -244,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ds", required=True, help="logical date YYYY-MM-DD (first day of a range)")
     r.add_argument("--end", help="last day of a range, inclusive")
     r.add_argument("--backend", choices=["implicit", "spark"], help="ALS backend for the weekly chain (als.backend)")
+    r.add_argument("--from", dest="start", metavar="STEP",
+                   help="start at this step of the chain (resume a failed run, e.g. validate_candidates)")
     r.set_defaults(func=_cmd_run)
 
     f = sub.add_parser("fetch-jars", help="download the Delta Lake jars once (make setup does this)")

@@ -3,20 +3,23 @@
 `validate_partition` runs the checks of `schemas.expectations` on one partition through a GX checkpoint
 (Spark data source, whole-DataFrame batch), adds the checks that need other partitions or tables, writes
 every outcome to `dq_results` and raises `DataQualityError` naming the table, partition and expectations
-when an error-level check fails. Data Docs are rebuilt under `<reports>/gx`.
+when an error-level check fails. Data Docs are updated under `<reports>/gx/uncommitted/data_docs/local_site`.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import math
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import NumericType
 
-from schemas.expectations import ERROR, WARN, Check, checks_for
+from schemas.expectations import ERROR, VOLUME_TABLES, WARN, Check, checks_for, drift_columns
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +47,37 @@ def _observed(result) -> str:
     return ""
 
 
-def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_root: str | Path | None = None
-           ) -> list[Outcome]:
+_CONTEXTS: dict[str, object] = {}
+
+
+def _context(docs_root: str | Path | None):
+    """One GX data context per project root (file-backed: its store and Data Docs under <root>/gx) or an
+    ephemeral one, reused within a process."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    key = str(Path(docs_root).resolve()) if docs_root is not None else ""
+    if key not in _CONTEXTS:
+        if docs_root is not None:
+            Path(docs_root).mkdir(parents=True, exist_ok=True)
+            context = gx.get_context(mode="file", project_root_dir=key)
+        else:
+            context = gx.get_context(mode="ephemeral")
+        # The task logs say what was validated; per-metric progress bars would only flood them.
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        _CONTEXTS[key] = context
+    return _CONTEXTS[key]
+
+
+def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_root: str | Path | None = None,
+           run_name: str | None = None) -> list[Outcome]:
     """Validate `df` against `checks` in one GX checkpoint run; Data Docs under docs_root when given."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
 
-    if docs_root is not None:
-        Path(docs_root).mkdir(parents=True, exist_ok=True)
-        context = gx.get_context(mode="file", project_root_dir=str(docs_root))
-    else:
-        context = gx.get_context(mode="ephemeral")
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    # The task logs say what was validated; per-metric progress bars would only flood them.
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    context = _context(docs_root)
     source = context.data_sources.add_or_update_spark(name="recpipe")
     try:
         asset = source.get_asset(table)
@@ -78,7 +96,8 @@ def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_
     actions = [UpdateDataDocsAction(name="update_data_docs")] if docs_root is not None else []
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(name=f"recpipe_{table}", validation_definitions=[definition], actions=actions))
-    result = checkpoint.run(batch_parameters={"dataframe": df})
+    result = checkpoint.run(batch_parameters={"dataframe": df},
+                            run_id=RunIdentifier(run_name=f"{run_name or 'validate'} {table}[{partition}]"))
     outcomes = []
     for run in result.run_results.values():
         for r in run.results:
@@ -88,26 +107,71 @@ def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_
     return outcomes
 
 
-def volume_checks(lake, spec, day: dt.date, rows: int, band_warn: float, band_error: float) -> list[Outcome]:
-    """The partition's row count against the mean of the trailing 7 partitions (when 3 or more exist)."""
-    history = (lake.read(spec, day - dt.timedelta(days=7), day - dt.timedelta(days=1))
-               .groupBy(spec.partition_by).count().collect())
-    if len(history) < 3:
+def volume_checks(history, spec, day: dt.date, rows: int, dq) -> list[Outcome]:
+    """The partition's row count against the mean of the trailing 7 partitions (when enough exist)."""
+    counts = history.groupBy(spec.partition_by).count().collect()
+    if len(counts) < dq.min_history:
         return []
-    mean = sum(r["count"] for r in history) / len(history)
+    mean = sum(r["count"] for r in counts) / len(counts)
     out = []
-    for name, band, severity in (("volume_within_band", band_warn, WARN), ("volume_not_collapsed", band_error, ERROR)):
+    for name, band, severity in (("volume_within_band", dq.volume_band_warn, WARN),
+                                 ("volume_not_collapsed", dq.volume_band_error, ERROR)):
         ok = mean * (1 - band) <= rows <= mean * (1 + band) if severity == WARN else rows >= mean * (1 - band)
         out.append(Outcome(spec.name, day.isoformat(), name, severity, ok,
                            json.dumps({"rows": rows, "trailing_mean": round(mean, 1), "band": band})))
     return out
 
 
-def candidate_checks(lake, cfg, day: dt.date) -> list[Outcome]:
-    """Candidates per user equal K (or every eligible item when fewer) and no purchased item among them."""
-    from schemas import CANDIDATES, EVENTS
+def psi(today: list[float], reference: list[float], eps: float = 1e-4) -> float:
+    """Population stability index of two histograms over the same bins (counts or shares)."""
+    t, r = sum(today), sum(reference)
+    if not t or not r:
+        return 0.0
+    total = 0.0
+    for a, b in zip(today, reference):
+        p, q = max(a / t, eps), max(b / r, eps)
+        total += (p - q) * math.log(p / q)
+    return total
 
-    cands = lake.read(CANDIDATES, day, day)
+
+def _histograms(df: DataFrame, col: str, edges: list[float]) -> list[float]:
+    """Counts of non-null values per bin: (-inf, e0], (e0, e1], ..., (e_last, inf)."""
+    c = F.col(col).cast("double")
+    bins = [c <= edges[0]] + [(c > lo) & (c <= hi) for lo, hi in zip(edges, edges[1:])] + [c > edges[-1]]
+    row = df.agg(*[F.sum(b.cast("long")).alias(f"b{i}") for i, b in enumerate(bins)]).first()
+    return [float(row[f"b{i}"] or 0) for i in range(len(bins))]
+
+
+def drift_checks(df: DataFrame, history, spec, day: dt.date, dq) -> list[Outcome]:
+    """Null rate and distribution of the table's drift columns against the trailing partitions (warn)."""
+    cols = drift_columns(spec)
+    if not cols or history.select(spec.partition_by).distinct().count() < dq.min_history:
+        return []
+    rates = [F.avg(F.col(c).isNull().cast("double")).alias(c) for c in cols]
+    now, before = df.agg(*rates).first(), history.agg(*rates).first()
+    part = day.isoformat()
+    out = []
+    for c in cols:
+        a, b = float(now[c] or 0.0), float(before[c] or 0.0)
+        out.append(Outcome(spec.name, part, f"{c}_null_rate_stable", WARN, abs(a - b) <= dq.null_rate_drift,
+                           json.dumps({"null_rate": round(a, 4), "trailing": round(b, 4)})))
+    numeric = [c for c in cols if isinstance(spec.schema[c].dataType, NumericType)]
+    if numeric:
+        quantiles = history.approxQuantile(numeric, [i / 10 for i in range(1, 10)], 0.001)
+        for c, qs in zip(numeric, quantiles):
+            edges = sorted(set(qs))
+            if not edges:
+                continue
+            value = psi(_histograms(df, c, edges), _histograms(history, c, edges))
+            out.append(Outcome(spec.name, part, f"{c}_distribution_stable", WARN, value <= dq.psi_warn,
+                               json.dumps({"psi": round(value, 4), "bins": len(edges) + 1})))
+    return out
+
+
+def candidate_checks(cands: DataFrame, lake, cfg, day: dt.date) -> list[Outcome]:
+    """Candidates per user equal K (or every eligible item when fewer) and no purchased item among them."""
+    from schemas import EVENTS
+
     if cands.isEmpty():
         return []
     k = cfg.candidates.k
@@ -127,12 +191,8 @@ def candidate_checks(lake, cfg, day: dt.date) -> list[Outcome]:
     ]
 
 
-def ranker_ratio_check(lake, cfg, day: dt.date) -> list[Outcome]:
-    from schemas import ranker_samples_spec
-
-    rows = {r["label"]: r["count"] for r in
-            lake.read(ranker_samples_spec(cfg.features.windows, cfg.item_stats.windows), day, day)
-            .groupBy("label").count().collect()}
+def ranker_ratio_check(samples: DataFrame, cfg, day: dt.date) -> list[Outcome]:
+    rows = {r["label"]: r["count"] for r in samples.groupBy("label").count().collect()}
     if not rows.get(1):
         return []
     ratio = rows.get(0, 0) / rows[1]
@@ -141,28 +201,94 @@ def ranker_ratio_check(lake, cfg, day: dt.date) -> list[Outcome]:
                     f"{ratio:.3f}")]
 
 
-def validate_partition(lake, cfg, spec, ds, run_id: str, docs: bool = True) -> list[Outcome]:
-    """All checks for one partition -> dq_results; raises DataQualityError on an error-level failure."""
+def quarantine_share_check(lake, day: dt.date, rows: int, dq) -> list[Outcome]:
+    """Quarantined rows as a share of the rows read that day (warn above dq.max_quarantine_share)."""
+    from schemas import INGEST_AUDIT
+
+    if not lake.exists(INGEST_AUDIT):
+        return []
+    read = lake.read(INGEST_AUDIT, day, day).agg(F.sum("rows_read").alias("n")).first()["n"] or 0
+    if not read:
+        return []
+    share = rows / read
+    return [Outcome("quarantine", day.isoformat(), "quarantine_share_below_limit", WARN,
+                    share <= dq.max_quarantine_share, json.dumps({"share": round(share, 4), "rows_read": read}))]
+
+
+def table_spec(cfg, name: str):
+    """The contract of table `name` under this configuration (window-dependent tables included)."""
+    from schemas import TABLES, item_popularity_spec, ranker_samples_spec, user_features_spec
+
+    specs = {"user_features": lambda: user_features_spec(cfg.features.windows),
+             "item_popularity": lambda: item_popularity_spec(cfg.item_stats.windows),
+             "ranker_samples": lambda: ranker_samples_spec(cfg.features.windows, cfg.item_stats.windows)}
+    if name in specs:
+        return specs[name]()
+    if name not in TABLES:
+        raise ValueError(f"unknown table {name!r}; known: {sorted(TABLES)}")
+    return TABLES[name]
+
+
+def partition_frame(lake, spec, day: dt.date) -> DataFrame:
+    """What a run for `day` wrote to the table: its date partition, or for the factor tables (partitioned by
+    model version) the versions registered as_of day."""
+    from schemas import MODELS
+
+    if spec.partition_by != "model_version":
+        return lake.read(spec, day, day)
+    versions = [r["model_version"] for r in lake.read(MODELS, day, day).select("model_version").collect()]
+    return lake.read(spec).where(F.col("model_version").isin(versions))
+
+
+def severity_overrides(entries: tuple[str, ...]) -> dict[str, str]:
+    """`dq.severity` entries `table.expectation=warn|error`, each changing one declared severity."""
+    wanted = {}
+    for entry in entries:
+        key, _, severity = entry.partition("=")
+        if severity not in (ERROR, WARN) or "." not in key:
+            raise ValueError(f"dq.severity: {entry!r} is not 'table.expectation=error|warn'")
+        wanted[key.strip()] = severity
+    return wanted
+
+
+def validate_partition(lake, cfg, spec, ds, run_id: str, docs: bool = True, staged: bool = False) -> list[Outcome]:
+    """All checks for one partition -> dq_results; raises DataQualityError on an error-level failure.
+
+    `staged`: the partition is read from the staging area (a table waiting to be published); the trailing
+    partitions it is compared with are the published ones.
+    """
     from recpipe.storage import parse_ds
     from schemas import DQ_RESULTS
 
     day = parse_ds(ds)
-    df = lake.read(spec, day, day).cache()
+    source = lake.staging() if staged else lake
+    df = partition_frame(source, spec, day).cache()
     rows = df.count()
-    docs_root = Path(cfg.reports) / "gx" if docs else None
-    outcomes = run_gx(df, checks_for(spec), spec.name, day.isoformat(), docs_root) if rows else []
-    outcomes += volume_checks(lake, spec, day, rows, cfg.dq.volume_band_warn, cfg.dq.volume_band_error)
+    docs_root = Path(cfg.reports) if docs else None   # GX keeps its store and Data Docs under <root>/gx
+    overrides = severity_overrides(cfg.dq.severity)
+    outcomes = run_gx(df, checks_for(spec), spec.name, day.isoformat(), docs_root, run_id) if rows else []
+    if spec.partition_by in ("ds", "as_of") and lake.exists(spec):
+        history = lake.read(spec, day - dt.timedelta(days=7), day - dt.timedelta(days=1)).cache()
+        if spec.name in VOLUME_TABLES:
+            outcomes += volume_checks(history, spec, day, rows, cfg.dq)
+        if rows:
+            outcomes += drift_checks(df, history, spec, day, cfg.dq)
+        history.unpersist()
     if spec.name == "candidates":
-        outcomes += candidate_checks(lake, cfg, day)
+        outcomes += candidate_checks(df, lake, cfg, day)
     if spec.name == "ranker_samples":
-        outcomes += ranker_ratio_check(lake, cfg, day)
+        outcomes += ranker_ratio_check(df, cfg, day)
+    if spec.name == "quarantine":
+        outcomes += quarantine_share_check(lake, day, rows, cfg.dq)
     df.unpersist()
+    outcomes = [dataclasses.replace(o, severity=overrides.get(f"{o.table}.{o.expectation}", o.severity))
+                for o in outcomes]
     records = [(day, o.table, o.expectation, o.severity, o.success, o.observed, run_id) for o in outcomes]
     lake.replace_where(lake.spark.createDataFrame(records, DQ_RESULTS.schema), DQ_RESULTS, ds=day, table_name=spec.name)
-    failed = [o for o in outcomes if not o.success and o.severity == ERROR]
     for o in outcomes:
         if not o.success and o.severity == WARN:
             log.warning("dq %s[%s]: %s failed (warn), observed %s", o.table, o.partition, o.expectation, o.observed)
+    failed = [o for o in outcomes if not o.success and o.severity == ERROR]
     if failed:
         raise DataQualityError(f"table {spec.name}, partition {day}: error-level expectations failed: "
                                + "; ".join(f"{o.expectation} (observed {o.observed})" for o in failed))

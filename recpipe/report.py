@@ -118,7 +118,9 @@ h1{font-size:1.5em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:right}
 th{background:#f4f4f4}tr.highlight td{background:#fff3c4;font-weight:600}.nodata{color:#888}
 .legend{font-size:.8em}.key{margin-right:1em}.key i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}
-.fail{color:#c0392b;font-weight:600}.warn{color:#b9770e}.pass{color:#1e8449}"""
+.fail{color:#c0392b;font-weight:600}.warn{color:#b9770e}.pass{color:#1e8449}
+.status{padding:.6em 1em;border:1px solid #ddd;border-radius:4px}.status.fail{background:#fdecea;border-color:#c0392b}
+.status.warn{background:#fef5e7}.status.pass{background:#eafaf1}"""
 
 SCRIPT = """document.addEventListener('DOMContentLoaded',function(){var n=0;
 document.querySelectorAll('figure.chart svg').forEach(function(s){var b=s.getBBox();
@@ -159,6 +161,23 @@ def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
     return out
 
 
+def dq_status(ds: dt.date, dq: pd.DataFrame, docs: str | None) -> str:
+    """The day's verdict: blocked (an error-level failure), warnings, passed, or not validated."""
+    today = dq[dq["ds"] == ds] if not dq.empty else dq
+    link = f' <a href="{_esc(docs)}">Great Expectations Data Docs</a>' if docs else ""
+    if today.empty:
+        return f"<p id='dq_status' class='status none'>No validation recorded for {ds}.{link}</p>"
+    errors = today[~today["success"] & (today["severity"] == "error")]
+    warns = today[~today["success"] & (today["severity"] == "warn")]
+    if not errors.empty:
+        names = ", ".join(sorted(f"{r.table_name}.{r.expectation}" for r in errors.itertuples()))
+        return (f"<p id='dq_status' class='status fail'>FAILED: {len(errors)} error-level expectation(s) on "
+                f"{ds} — publishing stopped: {_esc(names)}.{link}</p>")
+    cls, text = ("warn", f"passed with {len(warns)} warning(s)") if not warns.empty else ("pass", "passed")
+    return (f"<p id='dq_status' class='status {cls}'>Data quality on {ds}: {len(today)} checks over "
+            f"{today['table_name'].nunique()} tables {text}.{link}</p>")
+
+
 def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
     parts = [f"<h1>recpipe run report — {ds}</h1>",
              '<p>Everything on this page is as of this day (partitions up to it). <a href="../index.html">All reports</a></p>']
@@ -187,17 +206,33 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
 
     parts.append("<h2>Data quality</h2>")
     dq = data.get("dq", pd.DataFrame())
+    parts.append(dq_status(ds, dq, data.get("gx_docs")))
     if not dq.empty:
         dq = dq.assign(outcome=lambda d: d.apply(lambda r: "pass" if r["success"] else
                                                  ("fail" if r["severity"] == "error" else "warn"), axis=1))
-        counts = dq.groupby(["table_name", "outcome"]).size().unstack(fill_value=0)
-        for c in ("pass", "warn", "fail"):
-            if c not in counts:
-                counts[c] = 0
-        parts.append(bar_chart("dq_outcomes", counts.index.tolist(),
-                               {c: counts[c].tolist() for c in ("pass", "warn", "fail")}, "DQ outcomes by table"))
-        bad = dq[~dq["success"]][["ds", "table_name", "expectation", "severity", "observed"]]
-        parts.append(table("dq_failures", bad, "Failed expectations"))
+        parts.append("<div class='grid'>")
+        today = dq[dq["ds"] == ds]
+        if not today.empty:
+            counts = today.groupby(["table_name", "outcome"]).size().unstack(fill_value=0)
+            for c in ("pass", "warn", "fail"):
+                if c not in counts:
+                    counts[c] = 0
+            parts.append(bar_chart("dq_outcomes", counts.index.tolist(),
+                                   {c: counts[c].tolist() for c in ("pass", "warn", "fail")},
+                                   "DQ outcomes by table on this day"))
+        else:
+            parts.append(_empty("dq_outcomes", "DQ outcomes by table on this day"))
+        per_day = dq.groupby(["ds", "outcome"]).size().unstack(fill_value=0).sort_index()
+        days = [str(d) for d in per_day.index]
+        trend = {c: (per_day[c].astype(float).tolist() if c in per_day else [0.0] * len(days))
+                 for c in ("warn", "fail")}
+        parts.append(line_chart("dq_trend", days, trend, "Failed expectations per day (warn, fail)"))
+        parts.append("</div>")
+        bad = (dq[~dq["success"]].sort_values(["ds", "severity"], ascending=[False, True])
+               [["ds", "table_name", "expectation", "severity", "observed", "run_id"]].head(40))
+        bad = bad.assign(failed=bad["severity"] == "error")
+        parts.append(table("dq_failures", bad, "Failed expectations (latest first; blocking ones highlighted)",
+                           highlight="failed"))
     else:
         parts.append(_empty("dq_outcomes", "DQ outcomes by table"))
 
@@ -278,6 +313,10 @@ def write_report(lake, cfg, ds) -> Path:
     root = Path(cfg.reports)
     out = root / day.isoformat() / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(day, collect(lake, cfg, day)))
+    data = collect(lake, cfg, day)
+    docs = root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if docs.exists():
+        data["gx_docs"] = "../gx/uncommitted/data_docs/local_site/index.html"
+    out.write_text(render(day, data))
     write_index(root)
     return out

@@ -15,6 +15,10 @@ from pyspark.sql import functions as F
 from schemas.base import TableSpec
 
 
+# Under the lake root; not a table name (table names are identifiers).
+STAGING = "_staging"
+
+
 class ContractError(ValueError):
     """A DataFrame does not match its table's contract."""
 
@@ -42,6 +46,14 @@ class Lake:
     def __init__(self, spark: SparkSession, root: str | Path):
         self.spark = spark
         self.root = Path(root).resolve()
+
+    def staging(self) -> "Lake":
+        """The staging area: published tables are written here first, validated, then copied by `publish`.
+
+        A partition that fails validation never reaches the served table, so readers keep what was
+        published before.
+        """
+        return Lake(self.spark, self.root / STAGING)
 
     def path(self, spec: TableSpec) -> str:
         return str(self.root / spec.name)

@@ -64,11 +64,32 @@ TABLE_CHECKS: dict[str, list[Check]] = {
     ],
 }
 
-# Columns whose null rate is tracked against the trailing week (severity warn).
+# Columns watched for drift against the trailing week of partitions (severity warn): the null rate, and for
+# numeric columns the distribution (population stability index over the reference's deciles).
+# `{longest}` is the table's longest window in days.
 DRIFT_COLUMNS: dict[str, list[str]] = {
-    "events": ["dwell_seconds", "session_id", "price"],
-    "user_features": ["dwell_median_28d", "time_to_cart_seconds_28d"],
+    "events": ["dwell_seconds", "price", "session_id"],
+    "user_features": ["p_buyer", "views_{longest}d", "dwell_median_{longest}d", "view_to_cart_{longest}d",
+                      "time_to_cart_seconds_{longest}d"],
+    "item_popularity": ["score_{longest}d"],
+    "candidates": ["score"],
 }
+
+
+# Tables whose row count per partition is a volume signal (checked against the trailing week). Others have
+# a fixed or meaningless size (one row a day, a row per source file, per model), or, like quarantine, are
+# better when smaller: its share of the rows read is checked instead (quarantine_share_below_limit).
+VOLUME_TABLES = frozenset({"events", "sessions", "user_features", "item_popularity", "active_users",
+                           "interactions", "candidates", "ranker_samples"})
+
+
+def drift_columns(spec) -> list[str]:
+    """The table's drift columns that its contract has (window-templated names resolved)."""
+    windows = [int(c.split("_")[-1][:-1]) for c in spec.columns if c.startswith(("views_", "score_"))
+               and c.endswith("d") and c.split("_")[-1][:-1].isdigit()]
+    longest = max(windows) if windows else 0
+    names = [c.format(longest=longest) for c in DRIFT_COLUMNS.get(spec.name, [])]
+    return [c for c in names if c in spec.columns]
 
 
 def contract_checks(spec) -> list[Check]:

@@ -84,7 +84,7 @@ def test_features_come_from_the_day_before_the_label_day(spark, cfg):
 
     summary = build_ranker_samples.run(cfg, D, spark)
     assert summary.positives == 1
-    samples = lake.read(ranker_samples_spec(), D, D).toPandas()
+    samples = lake.staging().read(ranker_samples_spec(), D, D).toPandas()
     pos = samples[samples["label"] == 1].iloc[0]
     assert (pos["user_id"], pos["item_id"], pos["sample_kind"]) == ("u1", "i9", "positive")
     assert pos["features_as_of"] == B
@@ -102,4 +102,4 @@ def test_no_candidates_served_means_no_samples(spark, cfg):
     lake = Lake(spark, cfg.lake)
     lake.write_range(events_df(spark, [ev("x", "u1", "i1", "purchase", f"{D}T10:00:00")]), EVENTS, D, D)
     assert build_ranker_samples.run(cfg, D, spark).positives == 0
-    assert lake.read(ranker_samples_spec(), D, D).count() == 0
+    assert lake.staging().read(ranker_samples_spec(), D, D).count() == 0

@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 
 from jobs import fallback_candidates, generate_candidates, select_active_users
 from jobs.generate_candidates import drop_warnings, score_users
+from recpipe import pipeline
 from recpipe.metrics import candidate_report
 from recpipe.als import build_matrix
 from recpipe.config import CandidatesConfig
@@ -67,13 +68,18 @@ def test_candidate_report_by_hand():
 
 @pytest.fixture(scope="module")
 def published(week, spark):
+    """The jobs' own outputs (in the staging area); the fallback lists also validated and published (the
+    weekly chain of the `week` fixture has published the candidates)."""
     cfg, lake, world, lines = week
-    return cfg, lake, generate_candidates.run(cfg, DS, spark), fallback_candidates.run(cfg, DS, spark)
+    out = cfg, lake, generate_candidates.run(cfg, DS, spark), fallback_candidates.run(cfg, DS, spark)
+    for step in ("validate_fallback_candidates", "publish_fallback_candidates"):
+        pipeline.run_task(step, DS, cfg)
+    return out
 
 
 def test_every_active_user_with_history_gets_k_unpurchased_candidates(published):
     cfg, lake, summary, _ = published
-    cands = lake.read(CANDIDATES, DS, DS)
+    cands = lake.staging().read(CANDIDATES, DS, DS)
     assert summary.model_version == champion_as_of(lake, DS)["model_version"] == model_version_for(cfg, DS)
     per_user = {r["user_id"]: r["n"] for r in cands.groupBy("user_id").agg(F.count(F.lit(1)).alias("n")).collect()}
     active = {r["user_id"] for r in lake.read(ACTIVE_USERS, DS, DS).collect()}
@@ -97,7 +103,7 @@ def test_a_user_who_becomes_active_after_training_gets_candidates_that_night(pub
     active_now = {r["user_id"] for r in lake.read(ACTIVE_USERS, DS, DS).collect()}
     newcomers = active_now - trained
     assert newcomers, "the simulation should have users who became active after the training cutoff"
-    got = {r["user_id"] for r in lake.read(CANDIDATES, DS, DS).select("user_id").distinct().collect()}
+    got = {r["user_id"] for r in lake.staging().read(CANDIDATES, DS, DS).select("user_id").distinct().collect()}
     assert len(newcomers & got) >= 0.9 * len(newcomers)
 
 
@@ -107,14 +113,14 @@ def test_without_a_champion_the_partition_is_empty_and_everyone_falls_back(publi
     select_active_users.run(cfg, before, spark)
     summary = generate_candidates.run(cfg, before, spark)
     assert summary.model_version is None and summary.active > 0
-    assert lake.read(CANDIDATES, before, before).count() == 0
+    assert lake.staging().read(CANDIDATES, before, before).count() == 0
 
 
 def test_fallback_lists_follow_item_popularity(published):
     cfg, lake, _, fb = published
     pop = lake.read(item_popularity_spec(cfg.item_stats.windows), DS, DS)
     segments = {r["segment"] for r in pop.select("segment").distinct().collect()}
-    rows = lake.read(FALLBACK_CANDIDATES, DS, DS)
+    rows = lake.staging().read(FALLBACK_CANDIDATES, DS, DS)
     assert fb.segments == len(segments) and "global" in segments
     top = {r["item_id"] for r in pop.where((F.col("segment") == "global") & (F.col("rank") <= 5)).collect()}
     assert {r["item_id"] for r in rows.where((F.col("segment") == "global") & (F.col("rank") <= 5)).collect()} == top
@@ -124,11 +130,12 @@ def test_fallback_lists_follow_item_popularity(published):
 def test_published_tables_read_with_delta_rs_as_a_downstream_service_would(published):
     from deltalake import DeltaTable
 
-    cfg, lake, summary, _ = published
+    cfg, lake, summary, fallback = published
     cands = DeltaTable(lake.path(CANDIDATES)).to_pyarrow_table(
         partitions=[("as_of", "=", DS)]).to_pandas()
     assert len(cands) == summary.rows and cands["user_id"].nunique() == summary.scored
     fb = DeltaTable(lake.path(FALLBACK_CANDIDATES)).to_pyarrow_table().to_pandas()
+    assert len(fb) == fallback.rows
     assert set(fb["source"]) == {"popularity"} and (fb["rank"] >= 1).all()
     user = cands["user_id"].iloc[0]
     mine = cands[cands["user_id"] == user].sort_values("rank")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 
 import pytest
 from pyspark.sql import functions as F
 
-from recpipe.dq import DataQualityError, validate_partition
+from recpipe.dq import DataQualityError, psi, validate_partition
 from recpipe.storage import Lake
 from schemas import CANDIDATES, DQ_RESULTS, EVENTS
 from tests.jobs.helpers import ev, events_df
@@ -58,3 +59,72 @@ def test_a_volume_collapse_fails_and_a_normal_day_does_not(spark, cfg):
     lake.write_range(events_df(spark, _day(D, 1, "c")), EVENTS, D, D)
     with pytest.raises(DataQualityError, match="volume_not_collapsed"):
         validate_partition(lake, cfg, EVENTS, D, run_id="r4", docs=False)
+
+
+def test_psi_by_hand():
+    assert psi([10, 20, 30], [1, 2, 3]) == pytest.approx(0.0)          # same shares
+    a, b = [0.5, 0.5], [0.9, 0.1]
+    assert psi(a, b) == pytest.approx((0.5 - 0.9) * math.log(0.5 / 0.9) + (0.5 - 0.1) * math.log(0.5 / 0.1))
+
+
+def _history(lake, spark, dwell=lambda i: 5.0 + i % 20):
+    days = [D - dt.timedelta(days=i) for i in range(7, 0, -1)]
+    rows = [ev(f"h{d}-{i}", f"u{i % 3}", f"i{i % 5}", "view", f"{day}T10:{i:02d}:00", dwell=dwell(i))
+            for d, day in enumerate(days) for i in range(40)]
+    lake.write_range(events_df(spark, rows), EVENTS, days[0], days[-1])
+
+
+def test_drift_of_a_watched_column_warns_without_blocking(spark, cfg):
+    lake = Lake(spark, cfg.lake)
+    _history(lake, spark)
+    # Same volume, but dwell jumped tenfold and a third of it is missing.
+    today = [ev(f"t{i}", f"u{i % 3}", f"i{i % 5}", "view", f"{D}T10:{i:02d}:00",
+                dwell=None if i % 3 == 0 else 10.0 * (5.0 + i % 20)) for i in range(40)]
+    lake.write_range(events_df(spark, today), EVENTS, D, D)
+    out = {o.expectation: o for o in validate_partition(lake, cfg, EVENTS, D, run_id="d1", docs=False)}
+    assert out["dwell_seconds_distribution_stable"].severity == "warn"
+    assert not out["dwell_seconds_distribution_stable"].success
+    assert not out["dwell_seconds_null_rate_stable"].success
+    assert out["price_distribution_stable"].success and out["price_null_rate_stable"].success
+    # The same values as the history: no drift.
+    lake.write_range(events_df(spark, [ev(f"s{i}", f"u{i % 3}", f"i{i % 5}", "view", f"{D}T10:{i:02d}:00",
+                                          dwell=5.0 + i % 20) for i in range(40)]), EVENTS, D, D)
+    out = {o.expectation: o for o in validate_partition(lake, cfg, EVENTS, D, run_id="d2", docs=False)}
+    assert out["dwell_seconds_distribution_stable"].success and out["dwell_seconds_null_rate_stable"].success
+
+
+def test_a_severity_can_be_changed_by_configuration(spark, cfg):
+    lake = Lake(spark, cfg.lake)
+    _history(lake, spark)
+    lake.write_range(events_df(spark, _day(D, 1, "c")), EVENTS, D, D)
+    lenient = dataclasses.replace(cfg, dq=dataclasses.replace(cfg.dq, severity=("events.volume_not_collapsed=warn",)))
+    out = {o.expectation: o for o in validate_partition(lake, lenient, EVENTS, D, run_id="s1", docs=False)}
+    assert not out["volume_not_collapsed"].success and out["volume_not_collapsed"].severity == "warn"
+    recorded = {r["expectation"]: r["severity"] for r in lake.read(DQ_RESULTS, D, D).collect()}
+    assert recorded["volume_not_collapsed"] == "warn"
+    bad = dataclasses.replace(cfg, dq=dataclasses.replace(cfg.dq, severity=("volume_not_collapsed=off",)))
+    with pytest.raises(ValueError, match="table.expectation=error|warn"):
+        validate_partition(lake, bad, EVENTS, D, run_id="s2", docs=False)
+
+
+def test_publish_serves_only_a_validated_partition(spark, cfg):
+    from jobs import publish
+
+    lake = Lake(spark, cfg.lake)
+    lake.write_range(events_df(spark, [ev("p", "u1", "i2", "purchase", f"{D}T09:00:00")]), EVENTS, D, D)
+    small = dataclasses.replace(cfg, candidates=dataclasses.replace(cfg.candidates, k=2))
+    good = [(D, "u1", "i3", 1, 0.9, "als", "m1", None), (D, "u1", "i4", 2, 0.8, "als", "m1", None)]
+    lake.staging().write_partition(spark.createDataFrame(good, CANDIDATES.schema), CANDIDATES, D)
+    with pytest.raises(DataQualityError, match="not validated"):
+        publish.run(small, D, "candidates", spark)
+    validate_partition(lake, small, CANDIDATES, D, run_id="p1", docs=False, staged=True)
+    assert publish.run(small, D, "candidates", spark).rows == 2
+    # The next attempt stages a list with the purchased item: validation fails, publish refuses, and the
+    # served partition keeps the validated lists.
+    broken = [good[0], (D, "u1", "i2", 2, 0.8, "als", "m1", None)]
+    lake.staging().write_partition(spark.createDataFrame(broken, CANDIDATES.schema), CANDIDATES, D)
+    with pytest.raises(DataQualityError, match="no_purchased_item_in_candidates"):
+        validate_partition(lake, small, CANDIDATES, D, run_id="p2", docs=False, staged=True)
+    with pytest.raises(DataQualityError, match="not published.*no_purchased_item_in_candidates"):
+        publish.run(small, D, "candidates", spark)
+    assert sorted(r["item_id"] for r in lake.read(CANDIDATES, D, D).collect()) == ["i3", "i4"]

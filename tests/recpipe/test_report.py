@@ -5,7 +5,7 @@ import datetime as dt
 
 import pandas as pd
 
-from recpipe.report import render, write_index
+from recpipe.report import dq_status, render, write_index
 
 D = dt.date(2026, 11, 3)
 
@@ -23,7 +23,8 @@ def _data():
         "model_metrics": pd.DataFrame({"as_of": [D] * 2, "model_version": ["m1", "m2"], "role": ["challenger"] * 2,
                                        "metric": ["ndcg"] * 2, "k": [10, 10], "value": [0.2, 0.1]}),
         "dq": pd.DataFrame({"ds": [D, D], "table_name": ["events", "events"], "expectation": ["a", "b"],
-                            "severity": ["error", "warn"], "success": [True, False], "observed": ["0", "9"]}),
+                            "severity": ["error", "warn"], "success": [True, False], "observed": ["0", "9"],
+                            "run_id": ["r1", "r1"]}),
     }
 
 
@@ -49,3 +50,26 @@ def test_index_lists_every_report(tmp_path):
         (tmp_path / d / "index.html").write_text("x")
     text = write_index(tmp_path).read_text()
     assert text.index("2026-11-02") < text.index("2026-11-01") and 'href="2026-11-01/index.html"' in text
+
+
+def _dq(rows):
+    return pd.DataFrame(rows, columns=["ds", "table_name", "expectation", "severity", "success", "observed", "run_id"])
+
+
+def test_the_status_names_the_blocking_failures_of_the_day_only():
+    yesterday = D - dt.timedelta(days=1)
+    dq = _dq([(yesterday, "events", "volume_not_collapsed", "error", False, "{}", "r0"),
+              (D, "events", "event_id_unique", "error", True, "0", "r1"),
+              (D, "candidates", "no_purchased_item_in_candidates", "error", False, "3", "r1"),
+              (D, "candidates", "score_null_rate_stable", "warn", False, "{}", "r1")])
+    status = dq_status(D, dq, None)
+    assert "class='status fail'" in status and "candidates.no_purchased_item_in_candidates" in status
+    assert "volume_not_collapsed" not in status and "score_null_rate_stable" not in status
+    assert "class='status warn'" in dq_status(D, dq[dq["expectation"] != "no_purchased_item_in_candidates"], None)
+    assert "class='status pass'" in dq_status(D, dq[dq["success"]], None)
+    assert "class='status none'" in dq_status(D + dt.timedelta(days=1), dq, None)
+    page = render(D, {"dq": dq})
+    failures = page.split('data-table="dq_failures"')[1].split("</section>")[0]
+    assert failures.count('<tr class="highlight">') == 2     # the two error-level failures, both days
+    today = page.split('data-chart="dq_outcomes"')[1].split("</figure>")[0]
+    assert today.count('class="mark"') == 2 * 3               # two tables on D x pass/warn/fail

@@ -1,0 +1,86 @@
+"""publish: a validated staging partition of a published table -> the served table, in one commit.
+
+    python -m jobs.publish --ds 2026-11-14 --table candidates
+
+Runs after `validate_<table>` (`publish_<table>` in the DAGs). Refuses a partition whose latest validation
+in `dq_results` is missing or has an error-level failure, so a broken partition never replaces what readers
+see; the served partition is replaced atomically (Delta `replaceWhere`), and the task's Asset is emitted
+only after that commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from recpipe.config import Config
+from recpipe.dq import DataQualityError, table_spec
+from recpipe.pipeline import PUBLISHED
+from recpipe.storage import Lake, parse_ds
+from schemas import DQ_RESULTS
+
+
+@dataclass(frozen=True)
+class PublishSummary:
+    ds: str
+    table: str
+    rows: int
+
+    def __str__(self) -> str:
+        return f"publish ds={self.ds}: {self.rows} rows of {self.table} served"
+
+
+def check_validated(lake: Lake, table: str, day: dt.date) -> None:
+    """Raise unless the day's partition of `table` was validated without an error-level failure."""
+    results = (lake.read(DQ_RESULTS, day, day).where(F.col("table_name") == table)
+               if lake.exists(DQ_RESULTS) else None)
+    if results is None or results.isEmpty():
+        raise DataQualityError(f"table {table}, partition {day}: not validated; run validate first")
+    failed = [r["expectation"] for r in
+              results.where(~F.col("success") & (F.col("severity") == "error")).select("expectation").collect()]
+    if failed:
+        raise DataQualityError(f"table {table}, partition {day}: not published, error-level expectations "
+                               f"failed: {', '.join(sorted(failed))}")
+
+
+def run(cfg: Config, ds: str | dt.date, table: str, spark: SparkSession | None = None) -> PublishSummary:
+    from recpipe.spark import get_spark
+
+    day = parse_ds(ds)
+    if table not in PUBLISHED:
+        raise ValueError(f"publish: {table} is not a published table; published: {list(PUBLISHED)}")
+    spark = spark or get_spark(cfg, app_name=f"publish[{table},{day}]")
+    lake = Lake(spark, cfg.lake)
+    spec = table_spec(cfg, table)
+    staged = lake.staging()
+    if not staged.exists(spec):
+        raise FileNotFoundError(f"publish ds={day}: {table} has no staging table; run its job first")
+    check_validated(lake, table, day)
+    lake.write_partition(staged.read(spec, day, day), spec, day)
+    return PublishSummary(day.isoformat(), table, lake.read(spec, day, day).count())
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from recpipe.cli import add_config_args, config_from_args, setup_logging
+
+    p = argparse.ArgumentParser(prog="jobs.publish", description="serve a validated staging partition")
+    p.add_argument("--ds", required=True, help="logical date YYYY-MM-DD")
+    p.add_argument("--table", required=True, choices=PUBLISHED)
+    add_config_args(p)
+    args = p.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        print(run(config_from_args(args), args.ds, args.table))
+    except DataQualityError as exc:
+        print(f"FAILED {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""validate: the data-quality checks of the tables a job wrote for ds -> `dq_results` and Data Docs.
+
+    python -m jobs.validate --ds 2026-11-14 --table candidates [--table ...]
+
+Runs after every job in both DAGs (`validate_<table>`). Each table's expectations (`schemas.expectations`)
+run in a Great Expectations checkpoint on the partition; the checks that compare with other partitions or
+tables (volume, drift, candidates per user, purchased items, sample ratio) run beside it. Every outcome is
+recorded in `dq_results`; an error-level failure raises `DataQualityError` naming the table, partition and
+expectations, after every table of the step has been checked. Published tables are checked in the staging
+area, before `publish` serves them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import uuid
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+from recpipe.config import Config
+from recpipe.dq import DataQualityError, table_spec, validate_partition
+from recpipe.pipeline import PUBLISHED
+from recpipe.storage import Lake, parse_ds
+
+
+@dataclass(frozen=True)
+class ValidateSummary:
+    ds: str
+    checks: dict[str, int]
+    warnings: int
+
+    def __str__(self) -> str:
+        tables = ", ".join(f"{t} {n} checks" for t, n in self.checks.items())
+        return f"validate ds={self.ds}: {tables}; no error" + (f", {self.warnings} warnings" if self.warnings else "")
+
+
+def run(cfg: Config, ds: str | dt.date, tables: tuple[str, ...] | list[str], run_id: str | None = None,
+        spark: SparkSession | None = None) -> ValidateSummary:
+    from recpipe.spark import get_spark
+
+    day = parse_ds(ds)
+    if not tables:
+        raise ValueError("validate: no tables given")
+    spark = spark or get_spark(cfg, app_name=f"validate[{day}]")
+    lake = Lake(spark, cfg.lake)
+    run_id = run_id or f"validate-{day}-{uuid.uuid4().hex[:8]}"
+    checks, warnings, errors = {}, 0, []
+    for name in tables:
+        spec = table_spec(cfg, name)
+        staged = name in PUBLISHED
+        if not (lake.staging() if staged else lake).exists(spec):
+            raise FileNotFoundError(f"validate ds={day}: table {name} does not exist"
+                                    + (" in the staging area" if staged else "") + "; run its job first")
+        try:
+            outcomes = validate_partition(lake, cfg, spec, day, run_id, staged=staged)
+        except DataQualityError as exc:
+            errors.append(str(exc))
+            continue
+        checks[name] = len(outcomes)
+        warnings += sum(not o.success for o in outcomes)
+    if errors:
+        raise DataQualityError(" | ".join(errors))
+    return ValidateSummary(day.isoformat(), checks, warnings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from recpipe.cli import add_config_args, config_from_args, setup_logging
+
+    p = argparse.ArgumentParser(prog="jobs.validate", description="validate a day's partitions of some tables")
+    p.add_argument("--ds", required=True, help="logical date YYYY-MM-DD")
+    p.add_argument("--table", action="append", required=True, help="a table to validate (repeatable)")
+    p.add_argument("--run-id", help="recorded with every outcome (default: a new id)")
+    add_config_args(p)
+    args = p.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        print(run(config_from_args(args), args.ds, args.table, args.run_id))
+    except DataQualityError as exc:
+        print(f"FAILED {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
