@@ -17,10 +17,9 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from recpipe.config import Config
-from recpipe.dq import DataQualityError, table_spec
+from recpipe.dq import DataQualityError, latest_outcomes, table_spec
 from recpipe.pipeline import PUBLISHED
 from recpipe.storage import Lake, parse_ds
-from schemas import DQ_RESULTS
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,9 @@ class PublishSummary:
 
 
 def check_validated(lake: Lake, table: str, day: dt.date) -> None:
-    """Raise unless the day's partition of `table` was validated without an error-level failure."""
-    results = (lake.read(DQ_RESULTS, day, day).where(F.col("table_name") == table)
-               if lake.exists(DQ_RESULTS) else None)
+    """Raise unless the latest validation of the day's partition of `table` had no error-level failure."""
+    latest = latest_outcomes(lake, day, day)
+    results = latest.where(F.col("table_name") == table) if latest is not None else None
     if results is None or results.isEmpty():
         raise DataQualityError(f"table {table}, partition {day}: not validated; run validate first")
     failed = [r["expectation"] for r in

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from recpipe.config import Config
-from recpipe.dq import DataQualityError, table_spec, validate_partition
+from recpipe.dq import DataQualityError, check_partition, errors_of, record, table_spec
 from recpipe.pipeline import PUBLISHED
 from recpipe.storage import Lake, parse_ds
 
@@ -45,22 +45,21 @@ def run(cfg: Config, ds: str | dt.date, tables: tuple[str, ...] | list[str], run
     spark = spark or get_spark(cfg, app_name=f"validate[{day}]")
     lake = Lake(spark, cfg.lake)
     run_id = run_id or f"validate-{day}-{uuid.uuid4().hex[:8]}"
-    checks, warnings, errors = {}, 0, []
+    outcomes, checks = [], {}
     for name in tables:
         spec = table_spec(cfg, name)
         staged = name in PUBLISHED
         if not (lake.staging() if staged else lake).exists(spec):
             raise FileNotFoundError(f"validate ds={day}: table {name} does not exist"
                                     + (" in the staging area" if staged else "") + "; run its job first")
-        try:
-            outcomes = validate_partition(lake, cfg, spec, day, run_id, staged=staged)
-        except DataQualityError as exc:
-            errors.append(str(exc))
-            continue
-        checks[name] = len(outcomes)
-        warnings += sum(not o.success for o in outcomes)
+        found = check_partition(lake, cfg, spec, day, run_id, staged=staged)
+        checks[name] = len(found)
+        outcomes += found
+    record(lake, day, outcomes, run_id)
+    errors = errors_of(outcomes)
     if errors:
         raise DataQualityError(" | ".join(errors))
+    warnings = sum(not o.success for o in outcomes)
     return ValidateSummary(day.isoformat(), checks, warnings)
 
 

@@ -107,12 +107,11 @@ def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_
     return outcomes
 
 
-def volume_checks(history, spec, day: dt.date, rows: int, dq) -> list[Outcome]:
-    """The partition's row count against the mean of the trailing 7 partitions (when enough exist)."""
-    counts = history.groupBy(spec.partition_by).count().collect()
+def volume_checks(counts: list[int], spec, day: dt.date, rows: int, dq) -> list[Outcome]:
+    """The partition's row count against the mean of the trailing partitions' counts (when enough exist)."""
     if len(counts) < dq.min_history:
         return []
-    mean = sum(r["count"] for r in counts) / len(counts)
+    mean = sum(counts) / len(counts)
     out = []
     for name, band, severity in (("volume_within_band", dq.volume_band_warn, WARN),
                                  ("volume_not_collapsed", dq.volume_band_error, ERROR)):
@@ -134,37 +133,40 @@ def psi(today: list[float], reference: list[float], eps: float = 1e-4) -> float:
     return total
 
 
-def _histograms(df: DataFrame, col: str, edges: list[float]) -> list[float]:
-    """Counts of non-null values per bin: (-inf, e0], (e0, e1], ..., (e_last, inf)."""
-    c = F.col(col).cast("double")
-    bins = [c <= edges[0]] + [(c > lo) & (c <= hi) for lo, hi in zip(edges, edges[1:])] + [c > edges[-1]]
-    row = df.agg(*[F.sum(b.cast("long")).alias(f"b{i}") for i, b in enumerate(bins)]).first()
-    return [float(row[f"b{i}"] or 0) for i in range(len(bins))]
+def _profile(df: DataFrame, cols: list[str], edges: dict[str, list[float]]) -> dict:
+    """One pass: the null rate of each column and, for those with bin edges, counts of non-null values per
+    bin (-inf, e0], (e0, e1], ..., (e_last, inf)."""
+    aggs = [F.avg(F.col(c).isNull().cast("double")).alias(f"null:{c}") for c in cols]
+    for c, e in edges.items():
+        x = F.col(c).cast("double")
+        bins = [x <= e[0]] + [(x > lo) & (x <= hi) for lo, hi in zip(e, e[1:])] + [x > e[-1]]
+        aggs += [F.sum(b.cast("long")).alias(f"bin:{c}:{i}") for i, b in enumerate(bins)]
+    row = df.agg(*aggs).first().asDict()
+    return {"null": {c: float(row[f"null:{c}"] or 0.0) for c in cols},
+            "bins": {c: [float(row[f"bin:{c}:{i}"] or 0) for i in range(len(e) + 1)] for c, e in edges.items()}}
 
 
-def drift_checks(df: DataFrame, history, spec, day: dt.date, dq) -> list[Outcome]:
-    """Null rate and distribution of the table's drift columns against the trailing partitions (warn)."""
+def drift_checks(df: DataFrame, history: DataFrame, spec, day: dt.date, dq) -> list[Outcome]:
+    """Null rate and distribution of the table's drift columns against the trailing partitions (warn).
+
+    Three Spark jobs: the reference's deciles, then one profile pass over each side."""
     cols = drift_columns(spec)
-    if not cols or history.select(spec.partition_by).distinct().count() < dq.min_history:
+    if not cols:
         return []
-    rates = [F.avg(F.col(c).isNull().cast("double")).alias(c) for c in cols]
-    now, before = df.agg(*rates).first(), history.agg(*rates).first()
+    numeric = [c for c in cols if isinstance(spec.schema[c].dataType, NumericType)]
+    quantiles = history.approxQuantile(numeric, [i / 10 for i in range(1, 10)], 0.001) if numeric else []
+    edges = {c: sorted(set(q)) for c, q in zip(numeric, quantiles) if q}
+    now, before = _profile(df, cols, edges), _profile(history, cols, edges)
     part = day.isoformat()
     out = []
     for c in cols:
-        a, b = float(now[c] or 0.0), float(before[c] or 0.0)
+        a, b = now["null"][c], before["null"][c]
         out.append(Outcome(spec.name, part, f"{c}_null_rate_stable", WARN, abs(a - b) <= dq.null_rate_drift,
                            json.dumps({"null_rate": round(a, 4), "trailing": round(b, 4)})))
-    numeric = [c for c in cols if isinstance(spec.schema[c].dataType, NumericType)]
-    if numeric:
-        quantiles = history.approxQuantile(numeric, [i / 10 for i in range(1, 10)], 0.001)
-        for c, qs in zip(numeric, quantiles):
-            edges = sorted(set(qs))
-            if not edges:
-                continue
-            value = psi(_histograms(df, c, edges), _histograms(history, c, edges))
-            out.append(Outcome(spec.name, part, f"{c}_distribution_stable", WARN, value <= dq.psi_warn,
-                               json.dumps({"psi": round(value, 4), "bins": len(edges) + 1})))
+    for c in edges:
+        value = psi(now["bins"][c], before["bins"][c])
+        out.append(Outcome(spec.name, part, f"{c}_distribution_stable", WARN, value <= dq.psi_warn,
+                           json.dumps({"psi": round(value, 4), "bins": len(edges[c]) + 1})))
     return out
 
 
@@ -199,6 +201,16 @@ def ranker_ratio_check(samples: DataFrame, cfg, day: dt.date) -> list[Outcome]:
     n = cfg.ranker_samples.negatives_per_positive
     return [Outcome("ranker_samples", day.isoformat(), "negatives_per_positive", WARN, 0.8 * n <= ratio <= n,
                     f"{ratio:.3f}")]
+
+
+def schema_check(df: DataFrame, spec, day: dt.date) -> Outcome:
+    """Column names, types and nullability of the partition as read, against the contract."""
+    want = {f.name: (f.dataType.simpleString(), f.nullable) for f in spec.schema.fields}
+    got = {f.name: (f.dataType.simpleString(), f.nullable) for f in df.schema.fields}
+    diff = {c: {"contract": want.get(c), "table": got.get(c)} for c in sorted(set(want) | set(got))
+            if want.get(c) != got.get(c)}
+    return Outcome(spec.name, day.isoformat(), "schema_matches_contract", ERROR, not diff,
+                   json.dumps(diff) if diff else f"{len(got)} columns")
 
 
 def quarantine_share_check(lake, day: dt.date, rows: int, dq) -> list[Outcome]:
@@ -251,27 +263,29 @@ def severity_overrides(entries: tuple[str, ...]) -> dict[str, str]:
     return wanted
 
 
-def validate_partition(lake, cfg, spec, ds, run_id: str, docs: bool = True, staged: bool = False) -> list[Outcome]:
-    """All checks for one partition -> dq_results; raises DataQualityError on an error-level failure.
+def check_partition(lake, cfg, spec, day: dt.date, run_id: str, docs: bool = True, staged: bool = False
+                    ) -> list[Outcome]:
+    """Every check of one partition, with the configured severities; records and raises nothing.
 
     `staged`: the partition is read from the staging area (a table waiting to be published); the trailing
     partitions it is compared with are the published ones.
     """
-    from recpipe.storage import parse_ds
-    from schemas import DQ_RESULTS
-
-    day = parse_ds(ds)
     source = lake.staging() if staged else lake
     df = partition_frame(source, spec, day).cache()
     rows = df.count()
     docs_root = Path(cfg.reports) if docs else None   # GX keeps its store and Data Docs under <root>/gx
     overrides = severity_overrides(cfg.dq.severity)
-    outcomes = run_gx(df, checks_for(spec), spec.name, day.isoformat(), docs_root, run_id) if rows else []
+    # The partition's size is always recorded: an empty partition is validated too (no champion yet, no
+    # served candidates yet), and `publish` finds the record.
+    outcomes = [Outcome(spec.name, day.isoformat(), "row_count", WARN, True, str(rows)),
+                schema_check(df, spec, day)]
+    outcomes += run_gx(df, checks_for(spec), spec.name, day.isoformat(), docs_root, run_id) if rows else []
     if spec.partition_by in ("ds", "as_of") and lake.exists(spec):
         history = lake.read(spec, day - dt.timedelta(days=7), day - dt.timedelta(days=1)).cache()
+        counts = [r["count"] for r in history.groupBy(spec.partition_by).count().collect()]
         if spec.name in VOLUME_TABLES:
-            outcomes += volume_checks(history, spec, day, rows, cfg.dq)
-        if rows:
+            outcomes += volume_checks(counts, spec, day, rows, cfg.dq)
+        if rows and len(counts) >= cfg.dq.min_history:
             outcomes += drift_checks(df, history, spec, day, cfg.dq)
         history.unpersist()
     if spec.name == "candidates":
@@ -283,13 +297,53 @@ def validate_partition(lake, cfg, spec, ds, run_id: str, docs: bool = True, stag
     df.unpersist()
     outcomes = [dataclasses.replace(o, severity=overrides.get(f"{o.table}.{o.expectation}", o.severity))
                 for o in outcomes]
-    records = [(day, o.table, o.expectation, o.severity, o.success, o.observed, run_id) for o in outcomes]
-    lake.replace_where(lake.spark.createDataFrame(records, DQ_RESULTS.schema), DQ_RESULTS, ds=day, table_name=spec.name)
     for o in outcomes:
         if not o.success and o.severity == WARN:
             log.warning("dq %s[%s]: %s failed (warn), observed %s", o.table, o.partition, o.expectation, o.observed)
-    failed = [o for o in outcomes if not o.success and o.severity == ERROR]
-    if failed:
-        raise DataQualityError(f"table {spec.name}, partition {day}: error-level expectations failed: "
-                               + "; ".join(f"{o.expectation} (observed {o.observed})" for o in failed))
+    return outcomes
+
+
+def record(lake, day: dt.date, outcomes: list[Outcome], run_id: str) -> None:
+    """Append the outcomes of one validation run to `dq_results` (one commit), stamped with the time."""
+    from schemas import DQ_RESULTS
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    rows = [(day, o.table, o.expectation, o.severity, o.success, o.observed, run_id, now) for o in outcomes]
+    lake.append(lake.spark.createDataFrame(rows, DQ_RESULTS.schema), DQ_RESULTS)
+
+
+def latest_outcomes(lake, ds_min=None, ds_max=None) -> DataFrame | None:
+    """The outcomes of each (ds, table)'s latest validation run; None before any validation."""
+    from pyspark.sql import Window
+
+    from schemas import DQ_RESULTS
+
+    if not lake.exists(DQ_RESULTS):
+        return None
+    rows = lake.read(DQ_RESULTS, ds_min, ds_max)
+    last = F.max("validated_at").over(Window.partitionBy("ds", "table_name"))
+    return rows.withColumn("_last", last).where(F.col("validated_at") == F.col("_last")).drop("_last")
+
+
+def errors_of(outcomes: list[Outcome]) -> list[str]:
+    """One message per table with error-level failures, naming the table, partition and expectations."""
+    by_table: dict[tuple[str, str], list[Outcome]] = {}
+    for o in outcomes:
+        if not o.success and o.severity == ERROR:
+            by_table.setdefault((o.table, o.partition), []).append(o)
+    return [f"table {t}, partition {p}: error-level expectations failed: "
+            + "; ".join(f"{o.expectation} (observed {o.observed})" for o in failed)
+            for (t, p), failed in by_table.items()]
+
+
+def validate_partition(lake, cfg, spec, ds, run_id: str, docs: bool = True, staged: bool = False) -> list[Outcome]:
+    """All checks for one partition -> dq_results; raises DataQualityError on an error-level failure."""
+    from recpipe.storage import parse_ds
+
+    day = parse_ds(ds)
+    outcomes = check_partition(lake, cfg, spec, day, run_id, docs, staged)
+    record(lake, day, outcomes, run_id)
+    errors = errors_of(outcomes)
+    if errors:
+        raise DataQualityError(" | ".join(errors))
     return outcomes

@@ -139,6 +139,7 @@ def _read(lake, spec, ds: dt.date, cols=None) -> pd.DataFrame:
 def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
     from pyspark.sql import functions as F
 
+    from recpipe.dq import latest_outcomes
     from schemas import (ACTIVE_USER_COUNTS, CANDIDATE_METRICS, DQ_RESULTS, EVENTS, INGEST_AUDIT, MODEL_METRICS,
                          MODELS, QUARANTINE, user_features_spec)
 
@@ -148,7 +149,11 @@ def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
     if lake.exists(QUARANTINE):
         out["quarantine"] = lake.read(QUARANTINE, ds_max=ds).groupBy("reason").count().toPandas()
     out["audit"] = _read(lake, INGEST_AUDIT, ds)
-    out["dq"] = _read(lake, DQ_RESULTS, ds)
+    latest = latest_outcomes(lake, ds_max=ds)
+    out["dq"] = latest.toPandas() if latest is not None else pd.DataFrame()
+    if latest is not None:   # every failed outcome of the log, also of runs that were fixed since
+        out["dq_failed"] = (lake.read(DQ_RESULTS, ds_max=ds).where(~F.col("success"))
+                            .orderBy(F.col("validated_at").desc()).limit(40).toPandas())
     out["active"] = _read(lake, ACTIVE_USER_COUNTS, ds)
     spec = user_features_spec(cfg.features.windows)
     if lake.exists(spec):
@@ -228,11 +233,17 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
                  for c in ("warn", "fail")}
         parts.append(line_chart("dq_trend", days, trend, "Failed expectations per day (warn, fail)"))
         parts.append("</div>")
-        bad = (dq[~dq["success"]].sort_values(["ds", "severity"], ascending=[False, True])
-               [["ds", "table_name", "expectation", "severity", "observed", "run_id"]].head(40))
+        bad = data.get("dq_failed")
+        if bad is None or bad.empty:
+            bad = dq[~dq["success"]]
+        if "validated_at" in bad:
+            bad = bad.sort_values("validated_at", ascending=False)
+        cols = [c for c in ("ds", "table_name", "expectation", "severity", "observed", "run_id", "validated_at")
+                if c in bad]
+        bad = bad[cols].head(40)
         bad = bad.assign(failed=bad["severity"] == "error")
-        parts.append(table("dq_failures", bad, "Failed expectations (latest first; blocking ones highlighted)",
-                           highlight="failed"))
+        parts.append(table("dq_failures", bad, "Failed expectations, every validation run (latest first; "
+                           "blocking ones highlighted)", highlight="failed"))
     else:
         parts.append(_empty("dq_outcomes", "DQ outcomes by table"))
 

@@ -112,11 +112,21 @@ class Lake:
         unknown = [c for c in equals if c not in spec.columns]
         if unknown:
             raise ContractError(f"table {spec.name}: no columns {unknown}")
+        self.overwrite_where(df, spec, " AND ".join(f"{c} = {_sql_literal(v)}" for c, v in equals.items()))
+
+    def append(self, df: DataFrame, spec: TableSpec) -> None:
+        """Add ``df``'s rows in one commit (for append-only logs such as `dq_results`)."""
+        self.ensure_table(spec)
+        self.conform(df, spec).write.format("delta").mode("append").save(self.path(spec))
+
+    def overwrite_where(self, df: DataFrame, spec: TableSpec, predicate: str) -> None:
+        """Replace the rows matching a SQL predicate with ``df`` in one commit (Delta rejects rows of ``df``
+        outside the predicate)."""
         self.ensure_table(spec)
         (
             self.conform(df, spec).write.format("delta")
             .mode("overwrite")
-            .option("replaceWhere", " AND ".join(f"{c} = {_sql_literal(v)}" for c, v in equals.items()))
+            .option("replaceWhere", predicate)
             .save(self.path(spec))
         )
 

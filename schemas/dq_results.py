@@ -1,5 +1,10 @@
-"""`dq_results` (partition ds): every expectation's outcome per table, partition and run."""
-from pyspark.sql.types import BooleanType, DateType, StringType, StructField, StructType
+"""`dq_results` (partition ds): every expectation's outcome per table, partition and validation run.
+
+An append-only log: each validation of a table partition adds its outcomes, stamped `validated_at`; the
+partition's current verdict is its latest validation (`recpipe.dq.latest_outcomes`), earlier runs stay
+for the record (a failure that was fixed and re-run is still visible).
+"""
+from pyspark.sql.types import BooleanType, DateType, StringType, StructField, StructType, TimestampType
 
 from schemas.base import TableSpec
 
@@ -14,9 +19,11 @@ DQ_RESULTS = TableSpec(
         StructField("severity", StringType(), False),
         StructField("success", BooleanType(), False),
         StructField("observed", StringType(), True),
+        # The Airflow run id under a scheduler, else an id of the chain run or command.
         StructField("run_id", StringType(), False),
+        StructField("validated_at", TimestampType(), False),
     ]),
     partition_by="ds",
-    key=("ds", "table_name", "expectation"),
-    description="A table's rows for ds are replaced by each validation of that partition.",
+    key=("ds", "table_name", "validated_at", "expectation"),
+    description="Append-only: one row per expectation per validation run of a table partition.",
 )

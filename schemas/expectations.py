@@ -1,7 +1,7 @@
 """Expectations per table, declared next to the contracts they check.
 
-Every table gets, from its contract: its columns in order, not-null for every NOT NULL column and a unique
-key (severity error). Tables add their own enums and ranges below. Checks that need more than one
+Every table gets, from its contract: its columns in order, a non-null and unique key (severity error);
+`recpipe.dq` adds the schema (names, types, nullability) against the contract. Tables add their own enums and ranges below. Checks that need more than one
 partition or table (volume against the trailing week, candidates per user, purchased items among
 candidates, the ranker sample ratio) are computed by `recpipe.dq` and recorded the same way.
 """
@@ -93,11 +93,12 @@ def drift_columns(spec) -> list[str]:
 
 
 def contract_checks(spec) -> list[Check]:
+    """Columns in order, key columns not null, key unique. Types and the other NOT NULL columns are enforced
+    by the Delta table's schema on write; `recpipe.dq` also compares the partition's schema with the contract."""
     checks = [Check("columns_match_contract", "ExpectTableColumnsToMatchOrderedList",
                     {"column_list": list(spec.columns)})]
-    checks += [Check(f"{f.name}_not_null", "ExpectColumnValuesToNotBeNull", {"column": f.name})
-               for f in spec.schema.fields if not f.nullable and not _is_array(f)]
     key = [c for c in spec.key if c != spec.partition_by]
+    checks += [Check(f"{c}_not_null", "ExpectColumnValuesToNotBeNull", {"column": c}) for c in key]
     if len(key) == 1:
         checks.append(Check(f"{key[0]}_unique", "ExpectColumnValuesToBeUnique", {"column": key[0]}))
     elif key:
