@@ -63,6 +63,7 @@ demo: setup clean-demo
 	@echo "== user model vs the simulator's ground truth"
 	$(BIN)/recpipe truth-check --model --ds $(DEMO_END) --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing
 	@echo "== run reports (open in a browser): $(DEMO_DIR)/reports/index.html"
+	@echo "== Great Expectations Data Docs: $(DEMO_DIR)/reports/gx/uncommitted/data_docs/local_site/index.html"
 
 tune: setup
 	$(BIN)/recpipe tune --ds $(DEMO_END) --lake $(DEMO_DIR)/lake --landing $(DEMO_DIR)/landing

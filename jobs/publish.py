@@ -63,22 +63,9 @@ def run(cfg: Config, ds: str | dt.date, table: str, spark: SparkSession | None =
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    from recpipe.cli import job_main
 
-    from recpipe.cli import add_config_args, config_from_args, setup_logging
-
-    p = argparse.ArgumentParser(prog="jobs.publish", description="serve a validated staging partition")
-    p.add_argument("--ds", required=True, help="logical date YYYY-MM-DD")
-    p.add_argument("--table", required=True, choices=PUBLISHED)
-    add_config_args(p)
-    args = p.parse_args(argv)
-    setup_logging(args.verbose)
-    try:
-        print(run(config_from_args(args), args.ds, args.table))
-    except DataQualityError as exc:
-        print(f"FAILED {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return job_main("publish", run, argv, options={"--table": {"required": True, "choices": PUBLISHED}})
 
 
 if __name__ == "__main__":

@@ -64,23 +64,11 @@ def run(cfg: Config, ds: str | dt.date, tables: tuple[str, ...] | list[str], run
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    from recpipe.cli import job_main
 
-    from recpipe.cli import add_config_args, config_from_args, setup_logging
-
-    p = argparse.ArgumentParser(prog="jobs.validate", description="validate a day's partitions of some tables")
-    p.add_argument("--ds", required=True, help="logical date YYYY-MM-DD")
-    p.add_argument("--table", action="append", required=True, help="a table to validate (repeatable)")
-    p.add_argument("--run-id", help="recorded with every outcome (default: a new id)")
-    add_config_args(p)
-    args = p.parse_args(argv)
-    setup_logging(args.verbose)
-    try:
-        print(run(config_from_args(args), args.ds, args.table, args.run_id))
-    except DataQualityError as exc:
-        print(f"FAILED {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return job_main("validate", run, argv, options={
+        "--table": {"dest": "tables", "action": "append", "required": True, "help": "a table (repeatable)"},
+        "--run-id": {"help": "recorded with every outcome (default: a new id)"}})
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def setup_logging(verbose: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    for noisy in ("py4j", "pyspark"):
+    for noisy in ("py4j", "pyspark", "great_expectations"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -44,16 +44,21 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def job_main(name: str, run: Callable, argv: Sequence[str] | None = None,
-             aliases: dict[str, str] | None = None) -> int:
+             aliases: dict[str, str] | None = None, options: dict[str, dict] | None = None) -> int:
     """Entry point shared by every job module: `python -m jobs.<name> --ds D` or spark-submit.
 
-    `aliases` maps extra flags to configuration keys (`--backend` -> `als.backend`).
+    `aliases` maps extra flags to configuration keys (`--backend` -> `als.backend`); `options` are extra
+    arguments of `run` (flag -> argparse keywords, passed as `run(cfg, ds, <dest>=value)`). A data-quality
+    failure prints its message and exits 1.
     """
+    from recpipe.dq import DataQualityError
+
     p = argparse.ArgumentParser(prog=f"jobs.{name}", description=f"run {name} for one ds")
     p.add_argument("--ds", required=True, help="logical date YYYY-MM-DD")
     add_config_args(p)
     for flag, key in (aliases or {}).items():
         p.add_argument(flag, dest=f"alias_{flag.lstrip('-')}", help=f"sets {key}")
+    dests = {flag: p.add_argument(flag, **kw).dest for flag, kw in (options or {}).items()}
     args = p.parse_args(argv)
     setup_logging(args.verbose)
     for flag, key in (aliases or {}).items():
@@ -64,7 +69,11 @@ def job_main(name: str, run: Callable, argv: Sequence[str] | None = None,
         cfg = config_from_args(args)
     except ConfigError as exc:
         p.error(str(exc))
-    print(run(cfg, args.ds))
+    try:
+        print(run(cfg, args.ds, **{d: getattr(args, d) for d in dests.values()}))
+    except DataQualityError as exc:
+        print(f"FAILED {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
