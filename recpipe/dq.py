@@ -304,16 +304,22 @@ def check_partition(lake, cfg, spec, day: dt.date, run_id: str, docs: bool = Tru
 
 
 def record(lake, day: dt.date, outcomes: list[Outcome], run_id: str) -> None:
-    """Append the outcomes of one validation run to `dq_results` (one commit), stamped with the time."""
+    """Append one validation run's outcomes to `dq_results` (one commit), each table under its next attempt."""
     from schemas import DQ_RESULTS
 
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    rows = [(day, o.table, o.expectation, o.severity, o.success, o.observed, run_id, now) for o in outcomes]
+    tables = sorted({o.table for o in outcomes})
+    done = {}
+    if lake.exists(DQ_RESULTS) and tables:
+        done = {r["table_name"]: r["n"] for r in lake.read(DQ_RESULTS, day, day)
+                .where(F.col("table_name").isin(tables)).groupBy("table_name").agg(F.max("attempt").alias("n"))
+                .collect()}
+    rows = [(day, o.table, o.expectation, o.severity, o.success, o.observed, run_id, done.get(o.table, 0) + 1)
+            for o in outcomes]
     lake.append(lake.spark.createDataFrame(rows, DQ_RESULTS.schema), DQ_RESULTS)
 
 
 def latest_outcomes(lake, ds_min=None, ds_max=None) -> DataFrame | None:
-    """The outcomes of each (ds, table)'s latest validation run; None before any validation."""
+    """The outcomes of each (ds, table)'s latest validation attempt; None before any validation."""
     from pyspark.sql import Window
 
     from schemas import DQ_RESULTS
@@ -321,8 +327,8 @@ def latest_outcomes(lake, ds_min=None, ds_max=None) -> DataFrame | None:
     if not lake.exists(DQ_RESULTS):
         return None
     rows = lake.read(DQ_RESULTS, ds_min, ds_max)
-    last = F.max("validated_at").over(Window.partitionBy("ds", "table_name"))
-    return rows.withColumn("_last", last).where(F.col("validated_at") == F.col("_last")).drop("_last")
+    last = F.max("attempt").over(Window.partitionBy("ds", "table_name"))
+    return rows.withColumn("_last", last).where(F.col("attempt") == F.col("_last")).drop("_last")
 
 
 def errors_of(outcomes: list[Outcome]) -> list[str]:

@@ -153,7 +153,7 @@ def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
     out["dq"] = latest.toPandas() if latest is not None else pd.DataFrame()
     if latest is not None:   # every failed outcome of the log, also of runs that were fixed since
         out["dq_failed"] = (lake.read(DQ_RESULTS, ds_max=ds).where(~F.col("success"))
-                            .orderBy(F.col("validated_at").desc()).limit(40).toPandas())
+                            .orderBy(F.col("ds").desc(), F.col("attempt").desc()).limit(40).toPandas())
     out["active"] = _read(lake, ACTIVE_USER_COUNTS, ds)
     spec = user_features_spec(cfg.features.windows)
     if lake.exists(spec):
@@ -236,9 +236,9 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
         bad = data.get("dq_failed")
         if bad is None or bad.empty:
             bad = dq[~dq["success"]]
-        if "validated_at" in bad:
-            bad = bad.sort_values("validated_at", ascending=False)
-        cols = [c for c in ("ds", "table_name", "expectation", "severity", "observed", "run_id", "validated_at")
+        if "attempt" in bad:
+            bad = bad.sort_values(["ds", "attempt"], ascending=False)
+        cols = [c for c in ("ds", "table_name", "attempt", "expectation", "severity", "observed", "run_id")
                 if c in bad]
         bad = bad[cols].head(40)
         bad = bad.assign(failed=bad["severity"] == "error")
