@@ -65,12 +65,24 @@ def line_chart(chart_id: str, xs: list, series: dict[str, list[float]], title: s
 def _x_labels(cats, step, offset=None) -> list[str]:
     every = max(1, len(cats) // 8)
     off = step / 2 if offset is None else offset
+
     def label(c) -> str:
         text = str(c)
-        return text[5:] if len(text) == 10 and text[4] == "-" else text   # dates as MM-DD
+        if len(text) == 10 and text[4] == "-":
+            return text[5:]                                 # dates as MM-DD
+        return text if len(text) <= 20 else text[:19] + "…"
 
-    return [f'<text x="{PAD + i * step + off:.1f}" y="{H - PAD + 14}" font-size="10" text-anchor="middle">'
-            f'{_esc(label(c))}</text>' for i, c in enumerate(cats) if i % every == 0]
+    # Labels wider than their slot are slanted, so that neighbours do not overprint each other.
+    slant = max(len(label(c)) for c in cats) * 5.5 > step * every
+    out = []
+    for i, c in enumerate(cats):
+        if i % every:
+            continue
+        x, y = PAD + i * step + off, H - PAD + 14
+        turn = f' transform="rotate(-30 {x:.1f} {y})"' if slant else ""
+        out.append(f'<text x="{x:.1f}" y="{y}" font-size="10" text-anchor="{"end" if slant else "middle"}"'
+                   f'{turn}>{_esc(label(c))}</text>')
+    return out
 
 
 def _axis(top: float) -> list[str]:
@@ -119,6 +131,7 @@ table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;paddi
 th{background:#f4f4f4}tr.highlight td{background:#fff3c4;font-weight:600}.nodata{color:#888}
 .legend{font-size:.8em}.key{margin-right:1em}.key i{display:inline-block;width:.8em;height:.8em;margin-right:.3em}
 .fail{color:#c0392b;font-weight:600}.warn{color:#b9770e}.pass{color:#1e8449}
+figure.chart svg{overflow:visible;margin-bottom:2.5em}
 .status{padding:.6em 1em;border:1px solid #ddd;border-radius:4px}.status.fail{background:#fdecea;border-color:#c0392b}
 .status.warn{background:#fef5e7}.status.pass{background:#eafaf1}"""
 
@@ -241,9 +254,9 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
         cols = [c for c in ("ds", "table_name", "attempt", "expectation", "severity", "observed", "run_id")
                 if c in bad]
         bad = bad[cols].head(40)
-        bad = bad.assign(failed=bad["severity"] == "error")
+        bad = bad.assign(blocking=bad["severity"] == "error")
         parts.append(table("dq_failures", bad, "Failed expectations, every validation run (latest first; "
-                           "blocking ones highlighted)", highlight="failed"))
+                           "blocking ones highlighted)", highlight="blocking"))
     else:
         parts.append(_empty("dq_outcomes", "DQ outcomes by table"))
 
