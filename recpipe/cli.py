@@ -202,6 +202,15 @@ def _cmd_validate(args: argparse.Namespace, cfg: Config) -> int:
     unknown = [n for n in names if n not in TABLES]
     if unknown:
         raise SystemExit(f"unknown tables {unknown}; known: {sorted(TABLES)}")
+    if args.list:
+        from schemas.expectations import suite
+
+        for name in names:
+            for expectation, severity in suite(table_spec(cfg, name)).items():
+                print(f"{name:22} {expectation:44} {severity}")
+        return 0
+    if not args.ds:
+        raise SystemExit("recpipe validate: --ds is required (or --list)")
     lake = Lake(get_spark(cfg, app_name="recpipe-validate"), cfg.lake)
     run_id = f"validate-{args.ds}-{uuid.uuid4().hex[:8]}"
     failures = 0
@@ -290,8 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     u.set_defaults(func=_cmd_tune)
 
     v = sub.add_parser("validate", help="run the data-quality expectations on a day's partitions")
-    v.add_argument("--ds", required=True)
+    v.add_argument("--ds", help="the partition to validate")
     v.add_argument("--table", action="append", help="a table to validate (repeatable; default: all)")
+    v.add_argument("--list", action="store_true",
+                   help="print each table's expectations and severities (the names dq.severity takes)")
     v.set_defaults(func=_cmd_validate)
 
     rp = sub.add_parser("report", help="write the day's static HTML report (reports/<ds>/index.html)")

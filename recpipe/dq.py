@@ -17,9 +17,8 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import NumericType
-
-from schemas.expectations import ERROR, VOLUME_TABLES, WARN, Check, checks_for, drift_columns
+from schemas.expectations import (COMPUTED, ERROR, VOLUME_TABLES, WARN, Check, checks_for, drift_columns,
+                                  numeric_drift_columns, suite)
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +112,10 @@ def volume_checks(counts: list[int], spec, day: dt.date, rows: int, dq) -> list[
         return []
     mean = sum(counts) / len(counts)
     out = []
-    for name, band, severity in (("volume_within_band", dq.volume_band_warn, WARN),
-                                 ("volume_not_collapsed", dq.volume_band_error, ERROR)):
-        ok = mean * (1 - band) <= rows <= mean * (1 + band) if severity == WARN else rows >= mean * (1 - band)
-        out.append(Outcome(spec.name, day.isoformat(), name, severity, ok,
+    for name, band in (("volume_within_band", dq.volume_band_warn), ("volume_not_collapsed", dq.volume_band_error)):
+        # The band warns on either side; a collapse is only a fall.
+        ok = mean * (1 - band) <= rows <= mean * (1 + band) if name == "volume_within_band" else rows >= mean * (1 - band)
+        out.append(Outcome(spec.name, day.isoformat(), name, COMPUTED[name], ok,
                            json.dumps({"rows": rows, "trailing_mean": round(mean, 1), "band": band})))
     return out
 
@@ -153,7 +152,7 @@ def drift_checks(df: DataFrame, history: DataFrame, spec, day: dt.date, dq) -> l
     cols = drift_columns(spec)
     if not cols:
         return []
-    numeric = [c for c in cols if isinstance(spec.schema[c].dataType, NumericType)]
+    numeric = numeric_drift_columns(spec)
     quantiles = history.approxQuantile(numeric, [i / 10 for i in range(1, 10)], 0.001) if numeric else []
     edges = {c: sorted(set(q)) for c, q in zip(numeric, quantiles) if q}
     now, before = _profile(df, cols, edges), _profile(history, cols, edges)
@@ -161,11 +160,13 @@ def drift_checks(df: DataFrame, history: DataFrame, spec, day: dt.date, dq) -> l
     out = []
     for c in cols:
         a, b = now["null"][c], before["null"][c]
-        out.append(Outcome(spec.name, part, f"{c}_null_rate_stable", WARN, abs(a - b) <= dq.null_rate_drift,
+        out.append(Outcome(spec.name, part, f"{c}_null_rate_stable", COMPUTED["{column}_null_rate_stable"],
+                           abs(a - b) <= dq.null_rate_drift,
                            json.dumps({"null_rate": round(a, 4), "trailing": round(b, 4)})))
     for c in edges:
         value = psi(now["bins"][c], before["bins"][c])
-        out.append(Outcome(spec.name, part, f"{c}_distribution_stable", WARN, value <= dq.psi_warn,
+        out.append(Outcome(spec.name, part, f"{c}_distribution_stable", COMPUTED["{column}_distribution_stable"],
+                           value <= dq.psi_warn,
                            json.dumps({"psi": round(value, 4), "bins": len(edges[c]) + 1})))
     return out
 
@@ -186,10 +187,11 @@ def candidate_checks(cands: DataFrame, lake, cfg, day: dt.date) -> list[Outcome]
     overlap = cands.join(bought, ["user_id", "item_id"]).count()
     part = day.isoformat()
     return [
-        Outcome("candidates", part, "candidates_per_user_equal_k", ERROR,
+        Outcome("candidates", part, "candidates_per_user_equal_k", COMPUTED["candidates_per_user_equal_k"],
                 stats["hi"] <= k and (stats["lo"] == k or catalogue < k),
                 json.dumps({"min": stats["lo"], "max": stats["hi"], "k": k, "expected": expected})),
-        Outcome("candidates", part, "no_purchased_item_in_candidates", ERROR, overlap == 0, str(overlap)),
+        Outcome("candidates", part, "no_purchased_item_in_candidates", COMPUTED["no_purchased_item_in_candidates"],
+                overlap == 0, str(overlap)),
     ]
 
 
@@ -199,7 +201,8 @@ def ranker_ratio_check(samples: DataFrame, cfg, day: dt.date) -> list[Outcome]:
         return []
     ratio = rows.get(0, 0) / rows[1]
     n = cfg.ranker_samples.negatives_per_positive
-    return [Outcome("ranker_samples", day.isoformat(), "negatives_per_positive", WARN, 0.8 * n <= ratio <= n,
+    return [Outcome("ranker_samples", day.isoformat(), "negatives_per_positive",
+                    COMPUTED["negatives_per_positive"], 0.8 * n <= ratio <= n,
                     f"{ratio:.3f}")]
 
 
@@ -209,7 +212,7 @@ def schema_check(df: DataFrame, spec, day: dt.date) -> Outcome:
     got = {f.name: (f.dataType.simpleString(), f.nullable) for f in df.schema.fields}
     diff = {c: {"contract": want.get(c), "table": got.get(c)} for c in sorted(set(want) | set(got))
             if want.get(c) != got.get(c)}
-    return Outcome(spec.name, day.isoformat(), "schema_matches_contract", ERROR, not diff,
+    return Outcome(spec.name, day.isoformat(), "schema_matches_contract", COMPUTED["schema_matches_contract"], not diff,
                    json.dumps(diff) if diff else f"{len(got)} columns")
 
 
@@ -223,7 +226,7 @@ def quarantine_share_check(lake, day: dt.date, rows: int, dq) -> list[Outcome]:
     if not read:
         return []
     share = rows / read
-    return [Outcome("quarantine", day.isoformat(), "quarantine_share_below_limit", WARN,
+    return [Outcome("quarantine", day.isoformat(), "quarantine_share_below_limit", COMPUTED["quarantine_share_below_limit"],
                     share <= dq.max_quarantine_share, json.dumps({"share": round(share, 4), "rows_read": read}))]
 
 
@@ -252,14 +255,23 @@ def partition_frame(lake, spec, day: dt.date) -> DataFrame:
     return lake.read(spec).where(F.col("model_version").isin(versions))
 
 
-def severity_overrides(entries: tuple[str, ...]) -> dict[str, str]:
-    """`dq.severity` entries `table.expectation=warn|error`, each changing one declared severity."""
+def severity_overrides(entries: tuple[str, ...], cfg=None) -> dict[str, str]:
+    """`dq.severity` entries `table.expectation=warn|error`, each changing one declared severity. With a
+    configuration, each entry must name a declared expectation of a known table, so that a misspelt name
+    fails instead of changing nothing."""
     wanted = {}
     for entry in entries:
         key, _, severity = entry.partition("=")
-        if severity not in (ERROR, WARN) or "." not in key:
+        key = key.strip()
+        if severity.strip() not in (ERROR, WARN) or "." not in key:
             raise ValueError(f"dq.severity: {entry!r} is not 'table.expectation=error|warn'")
-        wanted[key.strip()] = severity
+        if cfg is not None:
+            table, _, expectation = key.partition(".")
+            declared = suite(table_spec(cfg, table))
+            if expectation not in declared:
+                raise ValueError(f"dq.severity: {entry!r}: table {table} declares no expectation "
+                                 f"{expectation!r}; its expectations: {', '.join(sorted(declared))}")
+        wanted[key] = severity.strip()
     return wanted
 
 
@@ -274,10 +286,11 @@ def check_partition(lake, cfg, spec, day: dt.date, run_id: str, docs: bool = Tru
     df = partition_frame(source, spec, day).cache()
     rows = df.count()
     docs_root = Path(cfg.reports) if docs else None   # GX keeps its store and Data Docs under <root>/gx
-    overrides = severity_overrides(cfg.dq.severity)
+    overrides = severity_overrides(cfg.dq.severity, cfg)
+    declared = suite(spec)
     # The partition's size is always recorded: an empty partition is validated too (no champion yet, no
     # served candidates yet), and `publish` finds the record.
-    outcomes = [Outcome(spec.name, day.isoformat(), "row_count", WARN, True, str(rows)),
+    outcomes = [Outcome(spec.name, day.isoformat(), "row_count", COMPUTED["row_count"], True, str(rows)),
                 schema_check(df, spec, day)]
     outcomes += run_gx(df, checks_for(spec), spec.name, day.isoformat(), docs_root, run_id) if rows else []
     if spec.partition_by in ("ds", "as_of") and lake.exists(spec):
@@ -295,7 +308,10 @@ def check_partition(lake, cfg, spec, day: dt.date, run_id: str, docs: bool = Tru
     if spec.name == "quarantine":
         outcomes += quarantine_share_check(lake, day, rows, cfg.dq)
     df.unpersist()
-    outcomes = [dataclasses.replace(o, severity=overrides.get(f"{o.table}.{o.expectation}", o.severity))
+    undeclared = sorted({o.expectation for o in outcomes} - set(declared))
+    if undeclared:   # every outcome's severity comes from the suite declared in schemas.expectations
+        raise RuntimeError(f"{spec.name}: checks not declared in schemas.expectations: {undeclared}")
+    outcomes = [dataclasses.replace(o, severity=overrides.get(f"{o.table}.{o.expectation}", declared[o.expectation]))
                 for o in outcomes]
     for o in outcomes:
         if not o.success and o.severity == WARN:

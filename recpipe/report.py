@@ -1,23 +1,31 @@
 """`recpipe report --ds D`: a self-contained static HTML page per day, `reports/<ds>/index.html`.
 
 Everything is read as of D (partitions <= D) and drawn as inline SVG: no scripts from elsewhere, no
-network, openable offline. `reports/index.html` lists every day's report. A small inline script marks
-the page with how many charts the browser actually laid out (used by the headless-browser test).
+network, openable offline. `reports/index.html` lists every day's report with its data-quality verdict.
+A small inline script marks the page with the charts the browser actually laid out with marks and the
+tables it filled (read by the headless-browser test).
 """
 from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from pathlib import Path
 
 import pandas as pd
 
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
+# Series whose meaning has a colour of its own, whatever their position.
+NAMED_COLOURS = {"pass": "#59a14f", "warn": "#edc948", "fail": "#e15759"}
 W, H, PAD = 640, 220, 56
 
 
 def _esc(x) -> str:
     return html.escape(str(x))
+
+
+def _colour(name: str, j: int) -> str:
+    return NAMED_COLOURS.get(name, PALETTE[j % len(PALETTE)])
 
 
 def bar_chart(chart_id: str, categories: list, series: dict[str, list[float]], title: str, stacked=True) -> str:
@@ -26,7 +34,7 @@ def bar_chart(chart_id: str, categories: list, series: dict[str, list[float]], t
         return _empty(chart_id, title)
     totals = [sum(s[i] for s in series.values()) for i in range(len(categories))] if stacked else \
         [max(s[i] for s in series.values()) for i in range(len(categories))]
-    top = max(max(totals), 1e-9)
+    top = max(totals) or 1.0
     bw = (W - 2 * PAD) / len(categories)
     sw = bw if stacked else bw / len(series)      # grouped bars share the category's width
     marks = []
@@ -36,7 +44,7 @@ def bar_chart(chart_id: str, categories: list, series: dict[str, list[float]], t
             h = (H - 2 * PAD) * values[i] / top
             x = PAD + i * bw + (0 if stacked else j * sw)
             marks.append(f'<rect class="mark" x="{x + 1:.1f}" y="{y0 - h:.1f}" width="{max(sw - 2, 1):.1f}" '
-                         f'height="{h:.1f}" fill="{PALETTE[j % len(PALETTE)]}"><title>{_esc(cat)} {_esc(name)}: '
+                         f'height="{h:.1f}" fill="{_colour(name, j)}"><title>{_esc(cat)} {_esc(name)}: '
                          f'{values[i]:g}</title></rect>')
             y0 -= h if stacked else 0
     labels = _x_labels(categories, bw)
@@ -47,7 +55,7 @@ def line_chart(chart_id: str, xs: list, series: dict[str, list[float]], title: s
     if not xs or not series:
         return _empty(chart_id, title)
     vals = [v for s in series.values() for v in s if v == v]
-    top = max(max(vals) if vals else 1.0, 1e-9)
+    top = (max(vals) if vals else 0.0) or 1.0
     step = (W - 2 * PAD) / max(len(xs) - 1, 1)
     marks = []
     for j, (name, values) in enumerate(series.items()):
@@ -55,7 +63,7 @@ def line_chart(chart_id: str, xs: list, series: dict[str, list[float]], title: s
         if not pts:
             continue
         path = " ".join(f"{'M' if k == 0 else 'L'}{x:.1f},{y:.1f}" for k, (x, y) in enumerate(pts))
-        colour = PALETTE[j % len(PALETTE)]
+        colour = _colour(name, j)
         marks.append(f'<path class="mark" d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         marks += [f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"><title>{_esc(name)}'
                   f'</title></circle>' for x, y in pts]
@@ -93,7 +101,7 @@ def _axis(top: float) -> list[str]:
 
 
 def _svg(chart_id, title, body, legend) -> str:
-    keys = "".join(f'<span class="key"><i style="background:{PALETTE[j % len(PALETTE)]}"></i>{_esc(n)}</span>'
+    keys = "".join(f'<span class="key"><i style="background:{_colour(n, j)}"></i>{_esc(n)}</span>'
                    for j, n in enumerate(legend))
     return (f'<figure class="chart" data-chart="{_esc(chart_id)}"><figcaption>{_esc(title)}</figcaption>'
             f'<svg viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img">{"".join(body)}</svg>'
@@ -135,11 +143,13 @@ figure.chart svg{overflow:visible;margin-bottom:2.5em}
 .status{padding:.6em 1em;border:1px solid #ddd;border-radius:4px}.status.fail{background:#fdecea;border-color:#c0392b}
 .status.warn{background:#fef5e7}.status.pass{background:#eafaf1}"""
 
-SCRIPT = """document.addEventListener('DOMContentLoaded',function(){var n=0;
-document.querySelectorAll('figure.chart svg').forEach(function(s){var b=s.getBBox();
-if(b.width>0&&b.height>0&&s.querySelectorAll('.mark').length>0){n++;}});
-document.body.setAttribute('data-rendered-charts',String(n));
-document.body.setAttribute('data-tables',String(document.querySelectorAll('section.table table tbody tr').length));});"""
+SCRIPT = """document.addEventListener('DOMContentLoaded',function(){var c=[],t=[];
+document.querySelectorAll('figure.chart').forEach(function(f){var s=f.querySelector('svg');if(!s){return;}
+var b=s.getBBox();if(b.width>0&&b.height>0&&s.querySelectorAll('.mark').length>0){c.push(f.dataset.chart);}});
+document.querySelectorAll('section.table').forEach(function(x){var r=x.querySelectorAll('tbody tr');
+var e=x.getBoundingClientRect();if(r.length>0&&e.height>0){t.push(x.dataset.table+':'+r.length);}});
+document.body.setAttribute('data-rendered-charts',c.join(','));
+document.body.setAttribute('data-rendered-tables',t.join(','));});"""
 
 
 def _read(lake, spec, ds: dt.date, cols=None) -> pd.DataFrame:
@@ -160,7 +170,7 @@ def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
     if lake.exists(EVENTS):
         out["events"] = (lake.read(EVENTS, ds_max=ds).groupBy("ds", "event_type").count().toPandas())
     if lake.exists(QUARANTINE):
-        out["quarantine"] = lake.read(QUARANTINE, ds_max=ds).groupBy("reason").count().toPandas()
+        out["quarantine"] = lake.read(QUARANTINE, ds_max=ds).groupBy("ds", "reason").count().toPandas()
     out["audit"] = _read(lake, INGEST_AUDIT, ds)
     latest = latest_outcomes(lake, ds_max=ds)
     out["dq"] = latest.toPandas() if latest is not None else pd.DataFrame()
@@ -210,12 +220,16 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
         parts.append(_empty("events_per_day", "Events per day and type"))
     q = data.get("quarantine", pd.DataFrame())
     if not q.empty:
-        q = q.sort_values("count", ascending=False)
-        parts.append(bar_chart("quarantine_by_reason", q["reason"].tolist(), {"rows": q["count"].tolist()},
-                               "Quarantined rows by reason (all days)"))
+        days = sorted(q["ds"].unique())
+        reasons = q.groupby("reason")["count"].sum().sort_values(ascending=False).index.tolist()
+        piv = q.pivot_table(index="ds", columns="reason", values="count", aggfunc="sum").reindex(days).fillna(0)
+        parts.append(bar_chart("quarantine_by_reason", [str(d) for d in days],
+                               {r: piv[r].tolist() for r in reasons}, "Quarantined rows per day by reason"))
     else:
-        parts.append(_empty("quarantine_by_reason", "Quarantined rows by reason"))
+        parts.append(_empty("quarantine_by_reason", "Quarantined rows per day by reason"))
     parts.append("</div>")
+    today_q = q[q["ds"] == ds].sort_values("count", ascending=False)[["reason", "count"]] if not q.empty else q
+    parts.append(table("quarantine_today", today_q, f"Quarantined rows on {ds} by reason"))
     audit = data.get("audit", pd.DataFrame())
     if not audit.empty:
         audit = (audit.groupby("ds")[["rows_read", "rows_accepted", "rows_quarantined", "duplicates_dropped"]].sum()
@@ -294,6 +308,15 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
         wide["champion"] = wide["model_version"].isin(champions)
         parts.append(table("model_metrics", wide.sort_values(["as_of", "role"]), "Model metrics per version "
                            "(champion highlighted)", highlight="champion"))
+        parts.append("<div class='grid'>")
+        for name, title in (("ndcg@10", "NDCG@10 per week"), ("recall@1000", "Recall@1000 per week")):
+            per_week = (mm[mm["name"] == name].groupby(["as_of", "role"])["value"].max()
+                        .unstack("role").sort_index())
+            weeks = [str(d) for d in per_week.index]
+            parts.append(line_chart(f"model_{name.replace('@', '_at_')}", weeks,
+                                    {role: per_week[role].tolist() for role in ("challenger", "baseline", "champion")
+                                     if role in per_week}, f"{title} (best challenger, popularity, champion)"))
+        parts.append("</div>")
     else:
         parts.append(table("model_metrics", pd.DataFrame(), "Model metrics per version"))
     if not models.empty:
@@ -317,15 +340,34 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
     else:
         parts.append(_empty("candidate_coverage", "Catalogue coverage of the candidates"))
     parts.append("</div>")
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>recpipe {ds}</title>"
+    verdict = re.search(r"id='dq_status' class='status (\w+)'", "".join(parts))
+    # The index reads the day's verdict from here.
+    meta = f"<meta name='recpipe-dq-status' content='{verdict.group(1) if verdict else 'none'}'>"
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{meta}<title>recpipe {ds}</title>"
             f"<style>{CSS}</style><script>{SCRIPT}</script></head><body>{''.join(parts)}</body></html>")
 
 
+# Where the Great Expectations checkpoint keeps its Data Docs, under the reports root.
+GX_DOCS = "gx/uncommitted/data_docs/local_site/index.html"
+VERDICTS = {"pass": "passed", "warn": "passed with warnings", "fail": "FAILED: publishing stopped",
+            "none": "not validated"}
+
+
 def write_index(root: Path) -> Path:
-    days = sorted((p.parent.name for p in root.glob("*/index.html")), reverse=True)
-    items = "".join(f'<li><a href="{_esc(d)}/index.html">{_esc(d)}</a></li>' for d in days)
+    """`<root>/index.html`: every day's report, newest first, with the day's data-quality verdict."""
+    rows = []
+    for page in sorted(root.glob("????-??-??/index.html"), reverse=True):
+        found = re.search(r"<meta name='recpipe-dq-status' content='(\w+)'>", page.read_text()[:2000])
+        verdict = found.group(1) if found else "none"
+        rows.append(f'<tr><td><a href="{_esc(page.parent.name)}/index.html">{_esc(page.parent.name)}</a></td>'
+                    f'<td class="{_esc(verdict)}">{_esc(VERDICTS.get(verdict, verdict))}</td></tr>')
+    docs = GX_DOCS if (root / GX_DOCS).exists() else None
+    link = (f'<p>Every expectation\'s result in the Great Expectations Data Docs: <a href="{docs}">{docs}</a></p>'
+            if docs else "")
     page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>recpipe reports</title>"
-            f"<style>{CSS}</style></head><body><h1>recpipe run reports</h1><ul>{items}</ul></body></html>")
+            f"<style>{CSS}</style></head><body><h1>recpipe run reports</h1>{link}"
+            f"<table><thead><tr><th>day</th><th>data quality</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+            f"</table></body></html>")
     (root / "index.html").write_text(page)
     return root / "index.html"
 
@@ -338,9 +380,8 @@ def write_report(lake, cfg, ds) -> Path:
     out = root / day.isoformat() / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     data = collect(lake, cfg, day)
-    docs = root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    if docs.exists():
-        data["gx_docs"] = "../gx/uncommitted/data_docs/local_site/index.html"
+    if (root / GX_DOCS).exists():
+        data["gx_docs"] = f"../{GX_DOCS}"
     out.write_text(render(day, data))
     write_index(root)
     return out

@@ -16,12 +16,16 @@ def _data():
                           columns=["ds", "event_type", "count"])
     return {
         "events": events,
-        "quarantine": pd.DataFrame({"reason": ["malformed_json", "missing_field"], "count": [7, 3]}),
+        "quarantine": pd.DataFrame({"ds": [days[0], days[2], days[2]],
+                                    "reason": ["malformed_json", "malformed_json", "missing_field"],
+                                    "count": [7, 2, 3]}),
         "active": pd.DataFrame({"as_of": days, "active_users": [10, 20, 30]}),
         "models": pd.DataFrame({"as_of": [D, D], "model_version": ["m1", "m2"], "status": ["champion", "shadow"],
                                 "reason": ["first model", "worse"]}),
-        "model_metrics": pd.DataFrame({"as_of": [D] * 2, "model_version": ["m1", "m2"], "role": ["challenger"] * 2,
-                                       "metric": ["ndcg"] * 2, "k": [10, 10], "value": [0.2, 0.1]}),
+        "model_metrics": pd.DataFrame({"as_of": [D - dt.timedelta(days=7), D, D, D],
+                                       "model_version": ["m0", "m1", "m2", "popularity"],
+                                       "role": ["challenger", "challenger", "challenger", "baseline"],
+                                       "metric": ["ndcg"] * 4, "k": [10] * 4, "value": [0.15, 0.2, 0.1, 0.05]}),
         "dq": pd.DataFrame({"ds": [D, D], "table_name": ["events", "events"], "expectation": ["a", "b"],
                             "severity": ["error", "warn"], "success": [True, False], "observed": ["0", "9"],
                             "run_id": ["r1", "r1"]}),
@@ -35,7 +39,13 @@ def test_charts_have_a_mark_per_point_and_the_champion_is_highlighted():
     active = page.split('data-chart="active_users"')[1].split("</figure>")[0]
     assert active.count("<circle") == 3
     quarantine = page.split('data-chart="quarantine_by_reason"')[1].split("</figure>")[0]
-    assert "malformed_json" in quarantine and quarantine.count('class="mark"') == 2
+    assert "malformed_json" in quarantine and quarantine.count('class="mark"') == 2 * 2   # 2 days x 2 reasons
+    today = page.split('data-table="quarantine_today"')[1].split("</section>")[0]
+    assert [r.split("</td>")[0] for r in today.split("<tr><td>")[1:]] == ["missing_field", "malformed_json"]
+    trend = page.split('data-chart="model_ndcg_at_10"')[1].split("</figure>")[0]
+    # two weeks of challengers (the better of D's two), one week of the baseline
+    assert trend.count("<circle") == 3 and "<title>challenger</title>" in trend
+    assert 'text-anchor="end">0.2</text>' in trend             # the axis tops at the best challenger
     models = page.split('data-table="model_metrics"')[1].split("</section>")[0]
     assert models.count("<tr class=\"highlight\">") == 1 and "m1" in models.split('class="highlight"')[1].split("</tr>")[0]
     failures = page.split('data-table="dq_failures"')[1].split("</section>")[0]
@@ -44,12 +54,15 @@ def test_charts_have_a_mark_per_point_and_the_champion_is_highlighted():
     assert "http://" not in page and "https://" not in page   # self-contained
 
 
-def test_index_lists_every_report(tmp_path):
+def test_index_lists_every_report_with_its_verdict(tmp_path):
+    dq = _dq([(dt.date(2026, 11, 2), "events", "volume_not_collapsed", "error", False, "{}", "r0")])
     for d in ("2026-11-01", "2026-11-02"):
         (tmp_path / d).mkdir()
-        (tmp_path / d / "index.html").write_text("x")
+        (tmp_path / d / "index.html").write_text(render(dt.date.fromisoformat(d), {"dq": dq}))
     text = write_index(tmp_path).read_text()
     assert text.index("2026-11-02") < text.index("2026-11-01") and 'href="2026-11-01/index.html"' in text
+    rows = {r.split('">')[1].split("<")[0]: r for r in text.split("<tr><td><a href=")[1:]}
+    assert 'class="fail"' in rows["2026-11-02"] and "not validated" in rows["2026-11-01"]
 
 
 def _dq(rows):
@@ -73,3 +86,5 @@ def test_the_status_names_the_blocking_failures_of_the_day_only():
     assert failures.count('<tr class="highlight">') == 2     # the two error-level failures, both days
     today = page.split('data-chart="dq_outcomes"')[1].split("</figure>")[0]
     assert today.count('class="mark"') == 2 * 3               # two tables on D x pass/warn/fail
+    # failures are drawn in the failure colour whatever the series order
+    assert all('fill="#e15759"' in m for m in today.split('class="mark"')[1:] if "fail:" in m.split("</title>")[0])
