@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from contextlib import contextmanager
 import json
 import math
 import logging
@@ -49,6 +50,27 @@ def _observed(result) -> str:
 _CONTEXTS: dict[str, object] = {}
 
 
+@contextmanager
+def gx_lock(docs_root: str | Path | None):
+    """Checkpoint runs against one reports root take turns. GX keeps its configuration in one file
+    (great_expectations.yml) and rebuilds the Data Docs' index on every run, so the validation tasks a
+    scheduler runs side by side (validate_sessions, validate_item_popularity, ...) would otherwise write
+    them at the same time. An exclusive `flock` on `<root>/.gx.lock`, per open file, so threads of one
+    process wait for each other too."""
+    if docs_root is None:
+        yield
+        return
+    import fcntl
+
+    Path(docs_root).mkdir(parents=True, exist_ok=True)
+    with open(Path(docs_root) / ".gx.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _context(docs_root: str | Path | None):
     """One GX data context per project root (file-backed: its store and Data Docs under <root>/gx) or an
     ephemeral one, reused within a process."""
@@ -71,12 +93,25 @@ def _context(docs_root: str | Path | None):
 def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_root: str | Path | None = None,
            run_name: str | None = None) -> list[Outcome]:
     """Validate `df` against `checks` in one GX checkpoint run; Data Docs under docs_root when given."""
+    with gx_lock(docs_root):
+        result = _run_checkpoint(_context(docs_root), df, checks, table, partition, docs_root is not None,
+                                 run_name)
+    outcomes = []
+    for run in result.run_results.values():
+        for r in run.results:
+            meta = r.expectation_config.meta or {}
+            outcomes.append(Outcome(table, partition, meta.get("check", r.expectation_config.type),
+                                    meta.get("severity", ERROR), bool(r.success), _observed(r)))
+    return outcomes
+
+
+def _run_checkpoint(context, df: DataFrame, checks: list[Check], table: str, partition: str, docs: bool,
+                    run_name: str | None):
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
 
-    context = _context(docs_root)
     source = context.data_sources.add_or_update_spark(name="recpipe")
     try:
         asset = source.get_asset(table)
@@ -92,18 +127,11 @@ def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_
     suite = context.suites.add_or_update(suite)
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(data=batch, suite=suite, name=f"recpipe_{table}"))
-    actions = [UpdateDataDocsAction(name="update_data_docs")] if docs_root is not None else []
+    actions = [UpdateDataDocsAction(name="update_data_docs")] if docs else []
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(name=f"recpipe_{table}", validation_definitions=[definition], actions=actions))
-    result = checkpoint.run(batch_parameters={"dataframe": df},
-                            run_id=RunIdentifier(run_name=f"{run_name or 'validate'} {table}[{partition}]"))
-    outcomes = []
-    for run in result.run_results.values():
-        for r in run.results:
-            meta = r.expectation_config.meta or {}
-            outcomes.append(Outcome(table, partition, meta.get("check", r.expectation_config.type),
-                                    meta.get("severity", ERROR), bool(r.success), _observed(r)))
-    return outcomes
+    return checkpoint.run(batch_parameters={"dataframe": df},
+                          run_id=RunIdentifier(run_name=f"{run_name or 'validate'} {table}[{partition}]"))
 
 
 def volume_checks(counts: list[int], spec, day: dt.date, rows: int, dq) -> list[Outcome]:

@@ -128,3 +128,27 @@ def test_publish_serves_only_a_validated_partition(spark, cfg):
     with pytest.raises(DataQualityError, match="not published.*no_purchased_item_in_candidates"):
         publish.run(small, D, "candidates", spark)
     assert sorted(r["item_id"] for r in lake.read(CANDIDATES, D, D).collect()) == ["i3", "i4"]
+
+
+def test_checkpoint_runs_on_one_reports_root_take_turns(spark, tmp_path):
+    """A second validation (another task of the same run) waits while one holds the GX store, then runs."""
+    import threading
+
+    from recpipe.dq import gx_lock, run_gx
+    from schemas.expectations import checks_for
+
+    df = events_df(spark, _day(D, 3, "t"))
+    done = threading.Event()
+    found = []
+
+    def validate():
+        found.extend(run_gx(df, checks_for(EVENTS), "events", str(D), tmp_path))
+        done.set()
+
+    with gx_lock(tmp_path):
+        worker = threading.Thread(target=validate)
+        worker.start()
+        assert not done.wait(3.0)              # held out while the store is taken
+    worker.join(120)
+    assert done.is_set() and found and all(o.success for o in found)
+    assert (tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
