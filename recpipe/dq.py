@@ -112,7 +112,8 @@ def _run_checkpoint(context, df: DataFrame, checks: list[Check], table: str, par
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
 
-    source = context.data_sources.add_or_update_spark(name="recpipe")
+    # The partition is cached (and released) by check_partition; GX's own persist would cache it again.
+    source = context.data_sources.add_or_update_spark(name="recpipe", persist=False)
     try:
         asset = source.get_asset(table)
     except LookupError:
