@@ -162,9 +162,10 @@ class DQConfig:
     # Volume and drift checks need at least this many trailing partitions (of the last 7 days).
     min_history: int = 3
     # Drift of a watched column against the trailing partitions (warn): null rate moved by more than
-    # null_rate_drift (absolute), or a population stability index above psi_warn (0.25 = a large shift).
+    # null_rate_drift (absolute), or a KL divergence (nats) from their distribution over their deciles
+    # above kl_warn (0.125, about a population stability index of 0.25: a large shift).
     null_rate_drift: float = 0.1
-    psi_warn: float = 0.25
+    kl_warn: float = 0.125
     # Quarantined rows above this share of the rows read in a day warn.
     max_quarantine_share: float = 0.05
     # Change a declared severity: entries "table.expectation=error|warn", e.g. "events.volume_within_band=error".

@@ -1,9 +1,12 @@
 """Data quality: run a table partition's expectations with Great Expectations and record every outcome.
 
-`validate_partition` runs the checks of `schemas.expectations` on one partition through a GX checkpoint
-(Spark data source, whole-DataFrame batch), adds the checks that need other partitions or tables, writes
-every outcome to `dq_results` and raises `DataQualityError` naming the table, partition and expectations
-when an error-level check fails. Data Docs are updated under `<reports>/gx/uncommitted/data_docs/local_site`.
+`validate_partition` runs a table's suite (`schemas.expectations`) on one partition in one GX checkpoint
+(Spark data source, whole-DataFrame batch): the contract's and the table's own expectations, and the
+derived ones whose parameters this module computes from other partitions or tables (the trailing week's
+mean and distribution, the purchases of the interaction window). It records the partition's row count and
+schema beside them, writes every outcome to `dq_results` and raises `DataQualityError` naming the table,
+partition and expectations when an error-level one fails. Data Docs are updated under
+`<reports>/gx/uncommitted/data_docs/local_site`, with every expectation of the run.
 """
 from __future__ import annotations
 
@@ -18,10 +21,14 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from schemas.expectations import (COMPUTED, ERROR, VOLUME_TABLES, WARN, Check, checks_for, drift_columns,
-                                  numeric_drift_columns, suite)
+from schemas.expectations import (DERIVED, DRIFT_CHECKS, ERROR, RECORDED, VOLUME_TABLES, WARN, Check, checks_for,
+                                  drift_columns, numeric_drift_columns, suite)
 
 log = logging.getLogger(__name__)
+# GX's Spark histogram warns whenever values fall outside the bins; the KL expectation counts those tails
+# itself, so on every drift check the warning would only be noise.
+logging.getLogger("great_expectations.expectations.metrics.column_aggregate_metrics.column_histogram").setLevel(
+    logging.ERROR)
 
 
 class DataQualityError(RuntimeError):
@@ -38,13 +45,18 @@ class Outcome:
     observed: str
 
 
-def _observed(result) -> str:
+def _observed(result, context: dict | None = None) -> str:
+    """The value GX observed (for a relational expectation, the number of rows violating it), with the
+    check's context when it has one."""
     r = result.result or {}
-    for key in ("observed_value", "unexpected_count"):
-        if key in r and r[key] is not None:
-            value = r[key]
-            return json.dumps(value, default=str) if not isinstance(value, str) else value
-    return ""
+    value = next((r[k] for k in ("observed_value", "unexpected_count") if r.get(k) is not None), None)
+    if isinstance(value, float):
+        value = round(value, 6)
+    if context:
+        return json.dumps({"observed": value, **context}, default=str)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 _CONTEXTS: dict[str, object] = {}
@@ -91,8 +103,9 @@ def _context(docs_root: str | Path | None):
 
 
 def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_root: str | Path | None = None,
-           run_name: str | None = None) -> list[Outcome]:
-    """Validate `df` against `checks` in one GX checkpoint run; Data Docs under docs_root when given."""
+           run_name: str | None = None, context: dict[str, dict] | None = None) -> list[Outcome]:
+    """Validate `df` against `checks` in one GX checkpoint run; Data Docs under docs_root when given.
+    `context` (check name -> dict) is recorded with a check's observed value (the trailing mean, say)."""
     with gx_lock(docs_root):
         result = _run_checkpoint(_context(docs_root), df, checks, table, partition, docs_root is not None,
                                  run_name)
@@ -100,8 +113,9 @@ def run_gx(df: DataFrame, checks: list[Check], table: str, partition: str, docs_
     for run in result.run_results.values():
         for r in run.results:
             meta = r.expectation_config.meta or {}
-            outcomes.append(Outcome(table, partition, meta.get("check", r.expectation_config.type),
-                                    meta.get("severity", ERROR), bool(r.success), _observed(r)))
+            name = meta.get("check", r.expectation_config.type)
+            outcomes.append(Outcome(table, partition, name, meta.get("severity", ERROR), bool(r.success),
+                                    _observed(r, (context or {}).get(name))))
     return outcomes
 
 
@@ -124,7 +138,8 @@ def _run_checkpoint(context, df: DataFrame, checks: list[Check], table: str, par
         batch = asset.add_batch_definition_whole_dataframe("partition")
     suite = gx.ExpectationSuite(name=f"recpipe_{table}")
     for c in checks:
-        suite.add_expectation(getattr(gxe, c.expectation)(**c.kwargs, meta={"check": c.name, "severity": c.severity}))
+        suite.add_expectation(getattr(gxe, c.expectation)(**c.kwargs, description=c.description,
+                                                          meta={"check": c.name, "severity": c.severity}))
     suite = context.suites.add_or_update(suite)
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(data=batch, suite=suite, name=f"recpipe_{table}"))
@@ -135,104 +150,121 @@ def _run_checkpoint(context, df: DataFrame, checks: list[Check], table: str, par
                           run_id=RunIdentifier(run_name=f"{run_name or 'validate'} {table}[{partition}]"))
 
 
-def volume_checks(counts: list[int], spec, day: dt.date, rows: int, dq) -> list[Outcome]:
+def _fill(template: Check, name: str | None = None, **kwargs) -> Check:
+    """A declared derived expectation with its parameters (and, for `{column}` templates, its name)."""
+    return dataclasses.replace(template, name=name or template.name, kwargs={**template.kwargs, **kwargs})
+
+
+Derived = list[tuple[Check, dict]]      # expectations with what is recorded beside each observed value
+
+
+def volume_expectations(counts: list[int], dq) -> Derived:
     """The partition's row count against the mean of the trailing partitions' counts (when enough exist)."""
     if len(counts) < dq.min_history:
         return []
     mean = sum(counts) / len(counts)
-    out = []
-    for name, band in (("volume_within_band", dq.volume_band_warn), ("volume_not_collapsed", dq.volume_band_error)):
-        # The band warns on either side; a collapse is only a fall.
-        ok = mean * (1 - band) <= rows <= mean * (1 + band) if name == "volume_within_band" else rows >= mean * (1 - band)
-        out.append(Outcome(spec.name, day.isoformat(), name, COMPUTED[name], ok,
-                           json.dumps({"rows": rows, "trailing_mean": round(mean, 1), "band": band})))
-    return out
-
-
-def psi(today: list[float], reference: list[float], eps: float = 1e-4) -> float:
-    """Population stability index of two histograms over the same bins (counts or shares)."""
-    t, r = sum(today), sum(reference)
-    if not t or not r:
-        return 0.0
-    total = 0.0
-    for a, b in zip(today, reference):
-        p, q = max(a / t, eps), max(b / r, eps)
-        total += (p - q) * math.log(p / q)
-    return total
-
-
-def _profile(df: DataFrame, cols: list[str], edges: dict[str, list[float]]) -> dict:
-    """One pass: the null rate of each column and, for those with bin edges, counts of non-null values per
-    bin (-inf, e0], (e0, e1], ..., (e_last, inf)."""
-    aggs = [F.avg(F.col(c).isNull().cast("double")).alias(f"null:{c}") for c in cols]
-    for c, e in edges.items():
-        x = F.col(c).cast("double")
-        bins = [x <= e[0]] + [(x > lo) & (x <= hi) for lo, hi in zip(e, e[1:])] + [x > e[-1]]
-        aggs += [F.sum(b.cast("long")).alias(f"bin:{c}:{i}") for i, b in enumerate(bins)]
-    row = df.agg(*aggs).first().asDict()
-    return {"null": {c: float(row[f"null:{c}"] or 0.0) for c in cols},
-            "bins": {c: [float(row[f"bin:{c}:{i}"] or 0) for i in range(len(e) + 1)] for c, e in edges.items()}}
-
-
-def drift_checks(df: DataFrame, history: DataFrame, spec, day: dt.date, dq) -> list[Outcome]:
-    """Null rate and distribution of the table's drift columns against the trailing partitions (warn).
-
-    Three Spark jobs: the reference's deciles, then one profile pass over each side."""
-    cols = drift_columns(spec)
-    if not cols:
-        return []
-    numeric = numeric_drift_columns(spec)
-    quantiles = history.approxQuantile(numeric, [i / 10 for i in range(1, 10)], 0.001) if numeric else []
-    edges = {c: sorted(set(q)) for c, q in zip(numeric, quantiles) if q}
-    now, before = _profile(df, cols, edges), _profile(history, cols, edges)
-    part = day.isoformat()
-    out = []
-    for c in cols:
-        a, b = now["null"][c], before["null"][c]
-        out.append(Outcome(spec.name, part, f"{c}_null_rate_stable", COMPUTED["{column}_null_rate_stable"],
-                           abs(a - b) <= dq.null_rate_drift,
-                           json.dumps({"null_rate": round(a, 4), "trailing": round(b, 4)})))
-    for c in edges:
-        value = psi(now["bins"][c], before["bins"][c])
-        out.append(Outcome(spec.name, part, f"{c}_distribution_stable", COMPUTED["{column}_distribution_stable"],
-                           value <= dq.psi_warn,
-                           json.dumps({"psi": round(value, 4), "bins": len(edges[c]) + 1})))
-    return out
-
-
-def candidate_checks(cands: DataFrame, lake, cfg, day: dt.date) -> list[Outcome]:
-    """Candidates per user equal K (or every eligible item when fewer) and no purchased item among them."""
-    from schemas import EVENTS
-
-    if cands.isEmpty():
-        return []
-    k = cfg.candidates.k
-    counts = cands.groupBy("user_id").agg(F.count(F.lit(1)).alias("n"))
-    stats = counts.agg(F.min("n").alias("lo"), F.max("n").alias("hi"), F.count(F.lit(1)).alias("users")).first()
-    catalogue = cands.select("item_id").distinct().count()
-    expected = min(k, catalogue)
-    window = lake.read(EVENTS, day - dt.timedelta(days=cfg.interactions.window_days - 1), day)
-    bought = window.where(F.col("event_type") == "purchase").select("user_id", "item_id").distinct()
-    overlap = cands.join(bought, ["user_id", "item_id"]).count()
-    part = day.isoformat()
+    ctx = {"trailing_mean": round(mean, 1), "trailing_partitions": len(counts)}
+    # Row counts are integers: rows >= x is rows >= ceil(x), rows <= y is rows <= floor(y).
     return [
-        Outcome("candidates", part, "candidates_per_user_equal_k", COMPUTED["candidates_per_user_equal_k"],
-                stats["hi"] <= k and (stats["lo"] == k or catalogue < k),
-                json.dumps({"min": stats["lo"], "max": stats["hi"], "k": k, "expected": expected})),
-        Outcome("candidates", part, "no_purchased_item_in_candidates", COMPUTED["no_purchased_item_in_candidates"],
-                overlap == 0, str(overlap)),
+        (_fill(DERIVED["volume_within_band"], min_value=math.ceil(mean * (1 - dq.volume_band_warn)),
+               max_value=math.floor(mean * (1 + dq.volume_band_warn))), {**ctx, "band": dq.volume_band_warn}),
+        # A collapse is only a fall.
+        (_fill(DERIVED["volume_not_collapsed"], min_value=math.ceil(mean * (1 - dq.volume_band_error))),
+         {**ctx, "band": dq.volume_band_error}),
     ]
 
 
-def ranker_ratio_check(samples: DataFrame, cfg, day: dt.date) -> list[Outcome]:
-    rows = {r["label"]: r["count"] for r in samples.groupBy("label").count().collect()}
-    if not rows.get(1):
+def _cells(x, edges: list[float]) -> list:
+    """Below the first edge, [e_i, e_i+1) for each inner bin, the last bin closed [e_n-1, e_n], above the
+    last edge: how GX's Spark histogram (a Bucketizer) counts a partition object's bins and tails."""
+    inner = [(x >= lo) & (x < hi) for lo, hi in zip(edges[:-2], edges[1:-1])]
+    return [x < edges[0]] + inner + [(x >= edges[-2]) & (x <= edges[-1]), x > edges[-1]]
+
+
+def reference_profile(history: DataFrame, cols: list[str], numeric: list[str]) -> dict:
+    """The trailing partitions' null rate of each column and, for numeric ones with at least two distinct
+    deciles, the counts of their values below, within and above the deciles' bins. Two Spark jobs: the
+    deciles, then one pass for everything else."""
+    quantiles = history.approxQuantile(numeric, [i / 10 for i in range(1, 10)], 0.001) if numeric else []
+    edges = {c: sorted({float(v) for v in q}) for c, q in zip(numeric, quantiles) if q}
+    # A column constant in the reference gets one bin holding just that value, so any spread shows.
+    edges = {c: e if len(e) >= 2 else [e[0], math.nextafter(e[0], math.inf)] for c, e in edges.items()}
+    aggs = [F.avg(F.col(c).isNull().cast("double")).alias(f"null:{c}") for c in cols]
+    for c, e in edges.items():
+        aggs += [F.sum(b.cast("long")).alias(f"cell:{c}:{i}") for i, b in enumerate(_cells(F.col(c).cast("double"), e))]
+    row = history.agg(*aggs).first().asDict()
+    return {"null": {c: float(row[f"null:{c}"] or 0.0) for c in cols},
+            "edges": edges,
+            "cells": {c: [int(row[f"cell:{c}:{i}"] or 0) for i in range(len(e) + 1)] for c, e in edges.items()}}
+
+
+def partition_object(edges: list[float], cells: list[int], prior: float = 0.5) -> dict:
+    """GX's partition object for the reference: the inner bins' weights and the two tails' weights, each
+    cell's count plus `prior` (so no bin the reference left empty makes the divergence infinite)."""
+    smoothed = [n + prior for n in cells]
+    total = sum(smoothed)
+    weights = [n / total for n in smoothed]
+    return {"bins": edges, "weights": weights[1:-1], "tail_weights": [weights[0], weights[-1]]}
+
+
+def drift_expectations(history: DataFrame, spec, dq) -> Derived:
+    """Null rate and distribution of the table's drift columns against the trailing partitions."""
+    cols = drift_columns(spec)
+    if not cols:
         return []
-    ratio = rows.get(0, 0) / rows[1]
-    n = cfg.ranker_samples.negatives_per_positive
-    return [Outcome("ranker_samples", day.isoformat(), "negatives_per_positive",
-                    COMPUTED["negatives_per_positive"], 0.8 * n <= ratio <= n,
-                    f"{ratio:.3f}")]
+    ref = reference_profile(history, cols, numeric_drift_columns(spec))
+    null_rate, distribution = (DERIVED[name] for name in DRIFT_CHECKS)
+    out: Derived = []
+    for c in cols:
+        share = 1.0 - ref["null"][c]                   # GX checks the share of non-null values
+        out.append((_fill(null_rate, null_rate.name.format(column=c), column=c,
+                          min_value=max(0.0, share - dq.null_rate_drift), max_value=min(1.0, share + dq.null_rate_drift)),
+                    {"trailing_non_null_share": round(share, 4)}))
+    for c, e in ref["edges"].items():
+        out.append((_fill(distribution, distribution.name.format(column=c), column=c,
+                          partition_object=partition_object(e, ref["cells"][c]), threshold=dq.kl_warn),
+                    {"bins": len(e) - 1, "threshold": dq.kl_warn}))
+    return out
+
+
+def purchases_view(lake, cfg, day: dt.date) -> str:
+    """The (user, item) pairs purchased within the interaction window ending at day, as a temporary view
+    the candidates' expectation joins (dropped after the run)."""
+    from schemas import EVENTS
+
+    window = lake.read(EVENTS, day - dt.timedelta(days=cfg.interactions.window_days - 1), day)
+    name = f"dq_purchases_{day:%Y%m%d}"
+    (window.where(F.col("event_type") == "purchase").select("user_id", "item_id").distinct()
+     .createOrReplaceTempView(name))
+    return name
+
+
+def candidate_expectations(cfg, purchases: str) -> Derived:
+    per_user, purchased = DERIVED["candidates_per_user_equal_k"], DERIVED["no_purchased_item_in_candidates"]
+    k = cfg.candidates.k
+    return [(_fill(per_user, unexpected_rows_query=per_user.kwargs["unexpected_rows_query"].format(k=k)), {"k": k}),
+            (_fill(purchased, unexpected_rows_query=purchased.kwargs["unexpected_rows_query"].format(
+                purchases=purchases)), {})]
+
+
+def ranker_ratio_expectations(cfg) -> Derived:
+    ratio, n = DERIVED["negatives_per_positive"], cfg.ranker_samples.negatives_per_positive
+    query = ratio.kwargs["unexpected_rows_query"].format(lo=0.8 * n, hi=n)
+    return [(_fill(ratio, unexpected_rows_query=query), {"negatives_per_positive": n})]
+
+
+def quarantine_share_expectations(lake, day: dt.date, dq) -> Derived:
+    """Quarantined rows at most dq.max_quarantine_share of the rows read that day."""
+    from schemas import INGEST_AUDIT
+
+    if not lake.exists(INGEST_AUDIT):
+        return []
+    read = lake.read(INGEST_AUDIT, day, day).agg(F.sum("rows_read").alias("n")).first()["n"] or 0
+    if not read:
+        return []
+    return [(_fill(DERIVED["quarantine_share_below_limit"], min_value=0,
+                   max_value=math.floor(dq.max_quarantine_share * read)),
+             {"rows_read": read, "max_share": dq.max_quarantine_share})]
 
 
 def schema_check(df: DataFrame, spec, day: dt.date) -> Outcome:
@@ -241,22 +273,8 @@ def schema_check(df: DataFrame, spec, day: dt.date) -> Outcome:
     got = {f.name: (f.dataType.simpleString(), f.nullable) for f in df.schema.fields}
     diff = {c: {"contract": want.get(c), "table": got.get(c)} for c in sorted(set(want) | set(got))
             if want.get(c) != got.get(c)}
-    return Outcome(spec.name, day.isoformat(), "schema_matches_contract", COMPUTED["schema_matches_contract"], not diff,
+    return Outcome(spec.name, day.isoformat(), "schema_matches_contract", RECORDED["schema_matches_contract"], not diff,
                    json.dumps(diff) if diff else f"{len(got)} columns")
-
-
-def quarantine_share_check(lake, day: dt.date, rows: int, dq) -> list[Outcome]:
-    """Quarantined rows as a share of the rows read that day (warn above dq.max_quarantine_share)."""
-    from schemas import INGEST_AUDIT
-
-    if not lake.exists(INGEST_AUDIT):
-        return []
-    read = lake.read(INGEST_AUDIT, day, day).agg(F.sum("rows_read").alias("n")).first()["n"] or 0
-    if not read:
-        return []
-    share = rows / read
-    return [Outcome("quarantine", day.isoformat(), "quarantine_share_below_limit", COMPUTED["quarantine_share_below_limit"],
-                    share <= dq.max_quarantine_share, json.dumps({"share": round(share, 4), "rows_read": read}))]
 
 
 def table_spec(cfg, name: str):
@@ -319,24 +337,37 @@ def check_partition(lake, cfg, spec, day: dt.date, run_id: str, docs: bool = Tru
     declared = suite(spec)
     # The partition's size is always recorded: an empty partition is validated too (no champion yet, no
     # served candidates yet), and `publish` finds the record.
-    outcomes = [Outcome(spec.name, day.isoformat(), "row_count", COMPUTED["row_count"], True, str(rows)),
+    outcomes = [Outcome(spec.name, day.isoformat(), "row_count", RECORDED["row_count"], True, str(rows)),
                 schema_check(df, spec, day)]
-    outcomes += run_gx(df, checks_for(spec), spec.name, day.isoformat(), docs_root, run_id) if rows else []
+    derived: Derived = []
+    views: list[str] = []
+    history = None
     if spec.partition_by in ("ds", "as_of") and lake.exists(spec):
         history = lake.read(spec, day - dt.timedelta(days=7), day - dt.timedelta(days=1)).cache()
         counts = [r["count"] for r in history.groupBy(spec.partition_by).count().collect()]
         if spec.name in VOLUME_TABLES:
-            outcomes += volume_checks(counts, spec, day, rows, cfg.dq)
+            derived += volume_expectations(counts, cfg.dq)
         if rows and len(counts) >= cfg.dq.min_history:
-            outcomes += drift_checks(df, history, spec, day, cfg.dq)
-        history.unpersist()
-    if spec.name == "candidates":
-        outcomes += candidate_checks(df, lake, cfg, day)
-    if spec.name == "ranker_samples":
-        outcomes += ranker_ratio_check(df, cfg, day)
+            derived += drift_expectations(history, spec, cfg.dq)
+    if spec.name == "candidates" and rows:
+        views.append(purchases_view(lake, cfg, day))
+        derived += candidate_expectations(cfg, views[-1])
+    if spec.name == "ranker_samples" and rows:
+        derived += ranker_ratio_expectations(cfg)
     if spec.name == "quarantine":
-        outcomes += quarantine_share_check(lake, day, rows, cfg.dq)
-    df.unpersist()
+        derived += quarantine_share_expectations(lake, day, cfg.dq)
+    # An empty partition (no champion yet, nothing served yet) gets the table-level expectations only.
+    checks = (checks_for(spec) if rows else []) + [c for c, _ in derived]
+    try:
+        if checks:
+            outcomes += run_gx(df, checks, spec.name, day.isoformat(), docs_root, run_id,
+                               context={c.name: ctx for c, ctx in derived})
+    finally:
+        for view in views:
+            lake.spark.catalog.dropTempView(view)
+        if history is not None:
+            history.unpersist()
+        df.unpersist()
     undeclared = sorted({o.expectation for o in outcomes} - set(declared))
     if undeclared:   # every outcome's severity comes from the suite declared in schemas.expectations
         raise RuntimeError(f"{spec.name}: checks not declared in schemas.expectations: {undeclared}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from urllib.parse import quote
 from pathlib import Path
 
 import pandas as pd
@@ -239,6 +240,10 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
     parts.append("<h2>Data quality</h2>")
     dq = data.get("dq", pd.DataFrame())
     parts.append(dq_status(ds, dq, data.get("gx_docs")))
+    pages = data.get("gx_pages") or {}
+    if pages:
+        links = " · ".join(f'<a href="{_esc(href)}">{_esc(t)}</a>' for t, href in sorted(pages.items()))
+        parts.append(f"<p id='dq_pages'>Data Docs of this day's latest validation per table: {links}</p>")
     if not dq.empty:
         dq = dq.assign(outcome=lambda d: d.apply(lambda r: "pass" if r["success"] else
                                                  ("fail" if r["severity"] == "error" else "warn"), axis=1))
@@ -372,6 +377,19 @@ def write_index(root: Path) -> Path:
     return root / "index.html"
 
 
+def docs_pages(root: Path, ds: dt.date) -> dict[str, str]:
+    """The Data Docs page of each table's latest validation of `ds` (relative to root). The Data Docs index
+    lists them with scripts from a CDN, so offline a reader reaches them from here."""
+    site = root / Path(GX_DOCS).parent
+    latest: dict[str, Path] = {}
+    # validations/recpipe_<table>/<run name ending "<table>[<ds>]">/<run time>/<page>.html
+    for page in site.glob(f"validations/recpipe_*/*[[]{ds}[]]/*/*.html"):
+        table = page.parents[2].name.removeprefix("recpipe_")
+        if table not in latest or page.parent.name > latest[table].parent.name:
+            latest[table] = page
+    return {t: p.relative_to(root).as_posix() for t, p in latest.items()}
+
+
 def write_report(lake, cfg, ds) -> Path:
     from recpipe.storage import parse_ds
 
@@ -382,6 +400,7 @@ def write_report(lake, cfg, ds) -> Path:
     data = collect(lake, cfg, day)
     if (root / GX_DOCS).exists():
         data["gx_docs"] = f"../{GX_DOCS}"
+        data["gx_pages"] = {t: f"../{quote(p)}" for t, p in docs_pages(root, day).items()}
     out.write_text(render(day, data))
     write_index(root)
     return out

@@ -1,13 +1,16 @@
 """Expectations per table, declared next to the contracts they check, each with its severity.
 
-A table's suite (`suite(spec)`, name -> severity) has three parts:
-* from its contract: its columns in order, a non-null and unique key, and its schema (names, types,
-  nullability) as read against the contract;
+A table's suite (`suite(spec)`, name -> severity) has three parts, all run in one Great Expectations
+checkpoint per partition (so the Data Docs show every one of them):
+* from its contract: its columns in order, a non-null and unique key (`contract_checks`);
 * its own enums and ranges (`TABLE_CHECKS`);
-* checks that need more than the partition, computed by `recpipe.dq` beside the Great Expectations
-  checkpoint and recorded the same way (`COMPUTED`): volume against the trailing week, null-rate and
-  distribution drift of key columns, candidates per user, purchased items among candidates, the ranker
-  sample ratio, the quarantined share of the rows read.
+* expectations whose bounds come from other partitions or tables (`DERIVED`): volume against the trailing
+  week, null-rate and distribution drift of key columns, candidates per user, purchased items among
+  candidates, the ranker sample ratio, the quarantined share of the rows read. `recpipe.dq` computes
+  their parameters (the trailing mean, the reference distribution, the day's purchases as a view) and
+  GX evaluates them on the partition.
+Beside the checkpoint, `recpipe.dq` records two facts of every partition (`RECORDED`): its row count and
+its schema (names, types, nullability) against the contract.
 
 `error` blocks publishing, `warn` is recorded and reported; `dq.severity` in the configuration changes a
 declared severity, and names only expectations declared here.
@@ -31,6 +34,8 @@ class Check:
     expectation: str
     kwargs: dict = field(default_factory=dict)
     severity: str = ERROR
+    # Shown with the expectation in the Data Docs.
+    description: str | None = None
 
 
 # Enums and ranges per table name, beyond what the contract implies. `{longest}` in a name or column is the
@@ -73,7 +78,7 @@ TABLE_CHECKS: dict[str, list[Check]] = {
 }
 
 # Columns watched for drift against the trailing week of partitions (severity warn): the null rate, and for
-# numeric columns the distribution (population stability index over the reference's deciles).
+# numeric columns the distribution (KL divergence over the reference's deciles).
 DRIFT_COLUMNS: dict[str, list[str]] = {
     "events": ["dwell_seconds", "price", "session_id"],
     "user_features": ["p_buyer", "views_{longest}d", "dwell_median_{longest}d", "view_to_cart_{longest}d",
@@ -89,26 +94,57 @@ DRIFT_COLUMNS: dict[str, list[str]] = {
 VOLUME_TABLES = frozenset({"events", "sessions", "user_features", "item_popularity", "active_users",
                            "interactions", "candidates", "ranker_samples"})
 
-# Checks computed by `recpipe.dq` beside the checkpoint, with their severities. `{column}` stands for each
-# of the table's drift columns (the distribution check for the numeric ones only).
-COMPUTED: dict[str, str] = {
-    "row_count": WARN,                          # recorded for every partition, empty ones too; never fails
-    "schema_matches_contract": ERROR,
-    "volume_within_band": WARN,                 # within ±dq.volume_band_warn of the trailing mean
-    "volume_not_collapsed": ERROR,              # above (1 - dq.volume_band_error) of the trailing mean
-    "{column}_null_rate_stable": WARN,          # |null rate - trailing null rate| <= dq.null_rate_drift
-    "{column}_distribution_stable": WARN,       # PSI over the trailing deciles <= dq.psi_warn
-    "candidates_per_user_equal_k": ERROR,
-    "no_purchased_item_in_candidates": ERROR,
-    "negatives_per_positive": WARN,             # within [0.8, 1] x ranker_samples.negatives_per_positive
-    "quarantine_share_below_limit": WARN,       # quarantined / read <= dq.max_quarantine_share
+# Facts `recpipe.dq` records of every partition beside the checkpoint, empty ones too.
+RECORDED: dict[str, str] = {
+    "row_count": WARN,                  # never fails: the size, also of an empty partition
+    "schema_matches_contract": ERROR,   # names, types and nullability as read
 }
-COMPUTED_FOR_TABLE: dict[str, tuple[str, ...]] = {
+
+# Spark SQL of the relational expectations (`UnexpectedRowsExpectation`: a row returned is a violation).
+# `{{batch}}` is the partition; the other fields are filled in by `recpipe.dq`.
+CANDIDATES_PER_USER_SQL = (
+    "SELECT user_id, count(*) AS candidates FROM {{batch}} GROUP BY user_id "
+    "HAVING count(*) > {k} OR (count(*) < {k} AND (SELECT count(DISTINCT item_id) FROM {{batch}}) >= {k})")
+PURCHASED_CANDIDATES_SQL = (
+    "SELECT c.user_id, c.item_id, c.rank FROM {{batch}} c "
+    "JOIN {purchases} p ON c.user_id = p.user_id AND c.item_id = p.item_id")
+SAMPLE_RATIO_SQL = (
+    "SELECT positives, negatives, negatives / positives AS negatives_per_positive FROM ("
+    "SELECT sum(CASE WHEN label = 1 THEN 1 ELSE 0 END) AS positives, "
+    "sum(CASE WHEN label = 0 THEN 1 ELSE 0 END) AS negatives FROM {{batch}}) "
+    "WHERE positives > 0 AND (negatives < {lo} * positives OR negatives > {hi} * positives)")
+
+# Expectations whose parameters come from other partitions or tables, with their severities; `recpipe.dq`
+# fills in the parameters. `{column}` stands for each drift column (the distribution for numeric ones).
+DERIVED: dict[str, Check] = {c.name: c for c in (
+    Check("volume_within_band", "ExpectTableRowCountToBeBetween", severity=WARN,
+          description="Rows within ±dq.volume_band_warn of the trailing 7 partitions' mean"),
+    Check("volume_not_collapsed", "ExpectTableRowCountToBeBetween", severity=ERROR,
+          description="Rows at least (1 - dq.volume_band_error) x the trailing 7 partitions' mean"),
+    Check("{column}_null_rate_stable", "ExpectColumnProportionOfNonNullValuesToBeBetween", severity=WARN,
+          description="Null rate within ±dq.null_rate_drift of the trailing partitions' null rate"),
+    Check("{column}_distribution_stable", "ExpectColumnKLDivergenceToBeLessThan", severity=WARN,
+          description="KL divergence from the trailing partitions' distribution (over their deciles) at most "
+                      "dq.kl_warn"),
+    Check("candidates_per_user_equal_k", "UnexpectedRowsExpectation", severity=ERROR,
+          kwargs={"unexpected_rows_query": CANDIDATES_PER_USER_SQL},
+          description="Every user has K candidates (fewer only when the catalogue has fewer than K items)"),
+    Check("no_purchased_item_in_candidates", "UnexpectedRowsExpectation", severity=ERROR,
+          kwargs={"unexpected_rows_query": PURCHASED_CANDIDATES_SQL},
+          description="No candidate is an item its user purchased within the interaction window"),
+    Check("negatives_per_positive", "UnexpectedRowsExpectation", severity=WARN,
+          kwargs={"unexpected_rows_query": SAMPLE_RATIO_SQL},
+          description="Negatives per positive within [0.8, 1] x ranker_samples.negatives_per_positive"),
+    Check("quarantine_share_below_limit", "ExpectTableRowCountToBeBetween", severity=WARN,
+          description="Quarantined rows at most dq.max_quarantine_share of the rows read that day"),
+)}
+VOLUME_CHECKS = ("volume_within_band", "volume_not_collapsed")
+DRIFT_CHECKS = ("{column}_null_rate_stable", "{column}_distribution_stable")
+DERIVED_FOR_TABLE: dict[str, tuple[str, ...]] = {
     "candidates": ("candidates_per_user_equal_k", "no_purchased_item_in_candidates"),
     "ranker_samples": ("negatives_per_positive",),
     "quarantine": ("quarantine_share_below_limit",),
 }
-VOLUME_CHECKS = ("volume_within_band", "volume_not_collapsed")
 
 
 def longest_window(spec) -> int:
@@ -156,11 +192,11 @@ def checks_for(spec) -> list[Check]:
 def suite(spec) -> dict[str, str]:
     """Every expectation a partition of the table is checked against: name -> declared severity."""
     out = {c.name: c.severity for c in checks_for(spec)}
-    computed = ["row_count", "schema_matches_contract"]
-    computed += list(VOLUME_CHECKS) if spec.name in VOLUME_TABLES else []
-    computed += list(COMPUTED_FOR_TABLE.get(spec.name, ()))
-    out.update({name: COMPUTED[name] for name in computed})
-    out.update({f"{c}_null_rate_stable": COMPUTED["{column}_null_rate_stable"] for c in drift_columns(spec)})
-    out.update({f"{c}_distribution_stable": COMPUTED["{column}_distribution_stable"]
-                for c in numeric_drift_columns(spec)})
+    out.update(RECORDED)
+    derived = list(VOLUME_CHECKS) if spec.name in VOLUME_TABLES else []
+    derived += list(DERIVED_FOR_TABLE.get(spec.name, ()))
+    out.update({name: DERIVED[name].severity for name in derived})
+    null_rate, distribution = (DERIVED[name] for name in DRIFT_CHECKS)
+    out.update({null_rate.name.format(column=c): null_rate.severity for c in drift_columns(spec)})
+    out.update({distribution.name.format(column=c): distribution.severity for c in numeric_drift_columns(spec)})
     return out

@@ -3,7 +3,9 @@ published (the served lists stay as they were), and the day's report shows the f
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
+from urllib.parse import unquote
 
 import pytest
 from pyspark.sql import functions as F
@@ -60,3 +62,8 @@ def test_a_broken_candidates_partition_is_not_published_and_the_report_shows_it(
     # Data Docs were written by the checkpoint and the report links them.
     assert (tmp_path / "reports" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
     assert "gx/uncommitted/data_docs/local_site/index.html" in status
+    # ... and the day's validation pages, the candidates' one being the failed run's.
+    pages = dict(re.findall(r'<a href="([^"]+)">([a-z_]+)</a>', page.split("id='dq_pages'")[1].split("</p>")[0]))
+    candidates = next(href for href, table in pages.items() if table == "candidates")
+    text = " ".join(re.sub(r"<[^>]+>", " ", (tmp_path / "reports" / DS / unquote(candidates)).read_text()).split())
+    assert "Status: Failed" in text and "No candidate is an item its user purchased" in text
