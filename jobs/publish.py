@@ -4,7 +4,8 @@
 
 Runs after `validate_<table>` (`publish_<table>` in the DAGs). Refuses a partition whose latest validation
 in `dq_results` is missing or has an error-level failure, so a broken partition never replaces what readers
-see; the served partition is replaced atomically (Delta `replaceWhere`), and the task's Asset is emitted
+see; copies the staged partition as of the Delta version that validation checked (not whatever was staged
+later); the served partition is replaced atomically (Delta `replaceWhere`), and the task's Asset is emitted
 only after that commit.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pyspark.sql import functions as F
 
 from recpipe.config import Config
 from recpipe.dq import DataQualityError, latest_outcomes, table_spec
+from schemas.expectations import ERROR
 from recpipe.pipeline import PUBLISHED
 from recpipe.storage import Lake, parse_ds
 
@@ -32,17 +34,21 @@ class PublishSummary:
         return f"publish ds={self.ds}: {self.rows} rows of {self.table} served"
 
 
-def check_validated(lake: Lake, table: str, day: dt.date) -> None:
-    """Raise unless the latest validation of the day's partition of `table` had no error-level failure."""
+def validated_snapshot(lake: Lake, table: str, day: dt.date) -> tuple[int, int]:
+    """The staged Delta version and row count the latest validation of the day's partition of `table`
+    checked; raises unless that validation had no error-level failure."""
     latest = latest_outcomes(lake, day, day)
-    results = latest.where(F.col("table_name") == table) if latest is not None else None
-    if results is None or results.isEmpty():
+    results = ([] if latest is None else
+               latest.where(F.col("table_name") == table).select("expectation", "severity", "success", "observed")
+               .collect())
+    facts = {r["expectation"]: r["observed"] for r in results}
+    if "validated_version" not in facts:
         raise DataQualityError(f"table {table}, partition {day}: not validated; run validate first")
-    failed = [r["expectation"] for r in
-              results.where(~F.col("success") & (F.col("severity") == "error")).select("expectation").collect()]
+    failed = sorted(r["expectation"] for r in results if not r["success"] and r["severity"] == ERROR)
     if failed:
         raise DataQualityError(f"table {table}, partition {day}: not published, error-level expectations "
-                               f"failed: {', '.join(sorted(failed))}")
+                               f"failed: {', '.join(failed)}")
+    return int(facts["validated_version"]), int(facts["row_count"])
 
 
 def run(cfg: Config, ds: str | dt.date, table: str, spark: SparkSession | None = None) -> PublishSummary:
@@ -57,9 +63,10 @@ def run(cfg: Config, ds: str | dt.date, table: str, spark: SparkSession | None =
     staged = lake.staging()
     if not staged.exists(spec):
         raise FileNotFoundError(f"publish ds={day}: {table} has no staging table; run its job first")
-    check_validated(lake, table, day)
-    lake.write_partition(staged.read(spec, day, day), spec, day)
-    return PublishSummary(day.isoformat(), table, lake.read(spec, day, day).count())
+    # Exactly the snapshot that passed, even if the staging table was written again since.
+    version, rows = validated_snapshot(lake, table, day)
+    lake.write_partition(staged.read(spec, day, day, version=version), spec, day)
+    return PublishSummary(day.isoformat(), table, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

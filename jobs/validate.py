@@ -2,10 +2,9 @@
 
     python -m jobs.validate --ds 2026-11-14 --table candidates [--table ...]
 
-Runs after every job in both DAGs (`validate_<table>`). Each table's expectations (`schemas.expectations`)
-run in a Great Expectations checkpoint on the partition; the checks that compare with other partitions or
-tables (volume, drift, candidates per user, purchased items, sample ratio) run beside it. Every outcome is
-recorded in `dq_results`; an error-level failure raises `DataQualityError` naming the table, partition and
+Runs after every job in both DAGs (`validate_<table>`). Each table's suite (`schemas.expectations`) runs in
+one Great Expectations checkpoint on the partition (`recpipe.dq`). Every outcome is recorded in
+`dq_results`; an error-level failure raises `DataQualityError` naming the table, partition and
 expectations, after every table of the step has been checked. Published tables are checked in the staging
 area, before `publish` serves them.
 """
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from recpipe.config import Config
-from recpipe.dq import DataQualityError, check_partition, errors_of, record, table_spec
+from recpipe.dq import table_spec, validate
 from recpipe.pipeline import PUBLISHED
 from recpipe.storage import Lake, parse_ds
 
@@ -45,22 +44,22 @@ def run(cfg: Config, ds: str | dt.date, tables: tuple[str, ...] | list[str], run
     spark = spark or get_spark(cfg, app_name=f"validate[{day}]")
     lake = Lake(spark, cfg.lake)
     run_id = run_id or f"validate-{day}-{uuid.uuid4().hex[:8]}"
-    outcomes, checks = [], {}
+    partitions = []
     for name in tables:
-        spec = table_spec(cfg, name)
-        staged = name in PUBLISHED
+        spec, staged = table_spec(cfg, name), name in PUBLISHED
         if not (lake.staging() if staged else lake).exists(spec):
             raise FileNotFoundError(f"validate ds={day}: table {name} does not exist"
                                     + (" in the staging area" if staged else "") + "; run its job first")
-        found = check_partition(lake, cfg, spec, day, run_id, staged=staged)
-        checks[name] = len(found)
-        outcomes += found
-    record(lake, day, outcomes, run_id)
-    errors = errors_of(outcomes)
-    if errors:
-        raise DataQualityError(" | ".join(errors))
-    warnings = sum(not o.success for o in outcomes)
-    return ValidateSummary(day.isoformat(), checks, warnings)
+        partitions.append((spec, staged))
+    outcomes = validate(lake, cfg, day, partitions, run_id)
+    checks = {name: sum(o.table == name for o in outcomes) for name in tables}
+    return ValidateSummary(day.isoformat(), checks, sum(not o.success for o in outcomes))
+
+
+def existing(cfg: Config, tables, spark: SparkSession) -> list[str]:
+    """Those of `tables` whose table exists (published ones in the staging area)."""
+    lake = Lake(spark, cfg.lake)
+    return [n for n in tables if (lake.staging() if n in PUBLISHED else lake).exists(table_spec(cfg, n))]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -190,15 +190,12 @@ def _cmd_tune(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace, cfg: Config) -> int:
-    import uuid
-
-    from recpipe.dq import DataQualityError, table_spec, validate_partition
-    from recpipe.pipeline import PUBLISHED
+    from jobs import validate
+    from recpipe.dq import DataQualityError, table_spec
     from recpipe.spark import get_spark
-    from recpipe.storage import Lake
     from schemas import TABLES
 
-    names = args.table or [n for n, t in TABLES.items() if n != "dq_results"]
+    names = args.table or [n for n in TABLES if n != "dq_results"]
     unknown = [n for n in names if n not in TABLES]
     if unknown:
         raise SystemExit(f"unknown tables {unknown}; known: {sorted(TABLES)}")
@@ -211,22 +208,18 @@ def _cmd_validate(args: argparse.Namespace, cfg: Config) -> int:
         return 0
     if not args.ds:
         raise SystemExit("recpipe validate: --ds is required (or --list)")
-    lake = Lake(get_spark(cfg, app_name="recpipe-validate"), cfg.lake)
-    run_id = f"validate-{args.ds}-{uuid.uuid4().hex[:8]}"
-    failures = 0
-    for name in names:
-        spec, staged = table_spec(cfg, name), name in PUBLISHED
-        if not (lake.staging() if staged else lake).exists(spec):
-            print(f"{name}: no table, skipped")
-            continue
-        try:
-            outcomes = validate_partition(lake, cfg, spec, args.ds, run_id, staged=staged)
-            warned = sum(not o.success for o in outcomes)
-            print(f"{name}[{args.ds}]: {len(outcomes)} checks, no error" + (f", {warned} warnings" if warned else ""))
-        except DataQualityError as exc:
-            failures += 1
-            print(f"FAILED {exc}")
-    return 1 if failures else 0
+    spark = get_spark(cfg, app_name="recpipe-validate")
+    found = validate.existing(cfg, names, spark)
+    for name in sorted(set(names) - set(found)):
+        print(f"{name}: no table, skipped")
+    if not found:
+        return 0
+    try:
+        print(validate.run(cfg, args.ds, found, spark=spark))
+    except DataQualityError as exc:
+        print(f"FAILED {exc}")
+        return 1
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace, cfg: Config) -> int:

@@ -291,15 +291,15 @@ def table_spec(cfg, name: str):
     return TABLES[name]
 
 
-def partition_frame(lake, spec, day: dt.date) -> DataFrame:
-    """What a run for `day` wrote to the table: its date partition, or for the factor tables (partitioned by
-    model version) the versions registered as_of day."""
+def partition_frame(lake, spec, day: dt.date, version: int | None = None) -> DataFrame:
+    """What a run for `day` wrote to the table (as of Delta `version` when given): its date partition, or
+    for the factor tables (partitioned by model version) the versions registered as_of day."""
     from schemas import MODELS
 
     if spec.partition_by != "model_version":
-        return lake.read(spec, day, day)
+        return lake.read(spec, day, day, version=version)
     versions = [r["model_version"] for r in lake.read(MODELS, day, day).select("model_version").collect()]
-    return lake.read(spec).where(F.col("model_version").isin(versions))
+    return lake.read(spec, version=version).where(F.col("model_version").isin(versions))
 
 
 def severity_overrides(entries: tuple[str, ...], cfg=None) -> dict[str, str]:
@@ -330,19 +330,25 @@ def check_partition(lake, cfg, spec, day: dt.date, run_id: str, docs: bool = Tru
     partitions it is compared with are the published ones.
     """
     source = lake.staging() if staged else lake
-    df = partition_frame(source, spec, day).cache()
+    # One snapshot: the checks, and for a staged table what `publish` later copies, are of this version.
+    version = source.version(spec)
+    df = partition_frame(source, spec, day, version).cache()
     rows = df.count()
     docs_root = Path(cfg.reports) if docs else None   # GX keeps its store and Data Docs under <root>/gx
     overrides = severity_overrides(cfg.dq.severity, cfg)
     declared = suite(spec)
     # The partition's size is always recorded: an empty partition is validated too (no champion yet, no
     # served candidates yet), and `publish` finds the record.
-    outcomes = [Outcome(spec.name, day.isoformat(), "row_count", RECORDED["row_count"], True, str(rows)),
+    part = day.isoformat()
+    outcomes = [Outcome(spec.name, part, "row_count", RECORDED["row_count"], True, str(rows)),
+                Outcome(spec.name, part, "validated_version", RECORDED["validated_version"], True, str(version)),
                 schema_check(df, spec, day)]
     derived: Derived = []
     views: list[str] = []
     history = None
-    if spec.partition_by in ("ds", "as_of") and lake.exists(spec):
+    # The trailing partitions are read only for a table with a volume or drift expectation.
+    compared = spec.name in VOLUME_TABLES or (rows and drift_columns(spec))
+    if compared and spec.partition_by in ("ds", "as_of") and lake.exists(spec):
         history = lake.read(spec, day - dt.timedelta(days=7), day - dt.timedelta(days=1)).cache()
         counts = [r["count"] for r in history.groupBy(spec.partition_by).count().collect()]
         if spec.name in VOLUME_TABLES:
@@ -360,7 +366,7 @@ def check_partition(lake, cfg, spec, day: dt.date, run_id: str, docs: bool = Tru
     checks = (checks_for(spec) if rows else []) + [c for c, _ in derived]
     try:
         if checks:
-            outcomes += run_gx(df, checks, spec.name, day.isoformat(), docs_root, run_id,
+            outcomes += run_gx(df, checks, spec.name, part, docs_root, run_id,
                                context={c.name: ctx for c, ctx in derived})
     finally:
         for view in views:
@@ -418,14 +424,19 @@ def errors_of(outcomes: list[Outcome]) -> list[str]:
             for (t, p), failed in by_table.items()]
 
 
-def validate_partition(lake, cfg, spec, ds, run_id: str, docs: bool = True, staged: bool = False) -> list[Outcome]:
-    """All checks for one partition -> dq_results; raises DataQualityError on an error-level failure."""
-    from recpipe.storage import parse_ds
-
-    day = parse_ds(ds)
-    outcomes = check_partition(lake, cfg, spec, day, run_id, docs, staged)
+def validate(lake, cfg, day: dt.date, partitions: list[tuple], run_id: str, docs: bool = True) -> list[Outcome]:
+    """Check each (spec, staged) partition of `day`, record all outcomes in one commit, then raise
+    DataQualityError naming every table with an error-level failure (after all were checked)."""
+    outcomes = [o for spec, staged in partitions for o in check_partition(lake, cfg, spec, day, run_id, docs, staged)]
     record(lake, day, outcomes, run_id)
     errors = errors_of(outcomes)
     if errors:
         raise DataQualityError(" | ".join(errors))
     return outcomes
+
+
+def validate_partition(lake, cfg, spec, ds, run_id: str, docs: bool = True, staged: bool = False) -> list[Outcome]:
+    """All checks for one partition -> dq_results; raises DataQualityError on an error-level failure."""
+    from recpipe.storage import parse_ds
+
+    return validate(lake, cfg, parse_ds(ds), [(spec, staged)], run_id, docs)

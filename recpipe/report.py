@@ -163,7 +163,6 @@ def _read(lake, spec, ds: dt.date, cols=None) -> pd.DataFrame:
 def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
     from pyspark.sql import functions as F
 
-    from recpipe.dq import latest_outcomes
     from schemas import (ACTIVE_USER_COUNTS, CANDIDATE_METRICS, DQ_RESULTS, EVENTS, INGEST_AUDIT, MODEL_METRICS,
                          MODELS, QUARANTINE, user_features_spec)
 
@@ -173,16 +172,19 @@ def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
     if lake.exists(QUARANTINE):
         out["quarantine"] = lake.read(QUARANTINE, ds_max=ds).groupBy("ds", "reason").count().toPandas()
     out["audit"] = _read(lake, INGEST_AUDIT, ds)
-    latest = latest_outcomes(lake, ds_max=ds)
-    out["dq"] = latest.toPandas() if latest is not None else pd.DataFrame()
-    if latest is not None:   # every failed outcome of the log, also of runs that were fixed since
-        out["dq_failed"] = (lake.read(DQ_RESULTS, ds_max=ds).where(~F.col("success"))
-                            .orderBy(F.col("ds").desc(), F.col("attempt").desc()).limit(40).toPandas())
+    # The validation log, read once: each (ds, table)'s latest attempt is its verdict; every failed outcome,
+    # also of runs that were fixed since, is listed.
+    log = _read(lake, DQ_RESULTS, ds)
+    if not log.empty:
+        out["dq"] = log[log["attempt"] == log.groupby(["ds", "table_name"])["attempt"].transform("max")]
+        out["dq_failed"] = log[~log["success"]].sort_values(["ds", "attempt"], ascending=False).head(40)
     out["active"] = _read(lake, ACTIVE_USER_COUNTS, ds)
     spec = user_features_spec(cfg.features.windows)
     if lake.exists(spec):
-        out["features"] = (lake.read(spec, ds, ds).select("p_buyer", "user_type", "views_28d", "carts_28d")
-                           .toPandas())
+        w = max(cfg.features.windows)
+        out["features"] = (lake.read(spec, ds, ds).select("p_buyer", "user_type", F.col(f"views_{w}d").alias("views"),
+                                                          F.col(f"carts_{w}d").alias("carts"))
+                           .toPandas().assign(window=w))
     out["models"] = _read(lake, MODELS, ds)
     if lake.exists(MODEL_METRICS):
         out["model_metrics"] = (lake.read(MODEL_METRICS, ds_max=ds).where(F.col("segment") == "all").toPandas())
@@ -190,20 +192,32 @@ def collect(lake, cfg, ds: dt.date) -> dict[str, pd.DataFrame]:
     return out
 
 
-def dq_status(ds: dt.date, dq: pd.DataFrame, docs: str | None) -> str:
-    """The day's verdict: blocked (an error-level failure), warnings, passed, or not validated."""
+def dq_verdict(ds: dt.date, dq: pd.DataFrame) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """The day's verdict — fail (an error-level failure), warn, pass, or none (not validated) — with the
+    day's outcomes and its failed ones."""
     today = dq[dq["ds"] == ds] if not dq.empty else dq
-    link = f' <a href="{_esc(docs)}">Great Expectations Data Docs</a>' if docs else ""
+    failed = today[~today["success"]] if not today.empty else today
     if today.empty:
+        return "none", today, failed
+    if (failed["severity"] == "error").any():
+        return "fail", today, failed
+    return ("warn" if not failed.empty else "pass"), today, failed
+
+
+def dq_status(ds: dt.date, dq: pd.DataFrame, docs: str | None) -> str:
+    """The day's verdict as a line: blocked (naming the blocking expectations), warnings, passed, or not
+    validated."""
+    verdict, today, failed = dq_verdict(ds, dq)
+    link = f' <a href="{_esc(docs)}">Great Expectations Data Docs</a>' if docs else ""
+    if verdict == "none":
         return f"<p id='dq_status' class='status none'>No validation recorded for {ds}.{link}</p>"
-    errors = today[~today["success"] & (today["severity"] == "error")]
-    warns = today[~today["success"] & (today["severity"] == "warn")]
-    if not errors.empty:
+    if verdict == "fail":
+        errors = failed[failed["severity"] == "error"]
         names = ", ".join(sorted(f"{r.table_name}.{r.expectation}" for r in errors.itertuples()))
         return (f"<p id='dq_status' class='status fail'>FAILED: {len(errors)} error-level expectation(s) on "
                 f"{ds} — publishing stopped: {_esc(names)}.{link}</p>")
-    cls, text = ("warn", f"passed with {len(warns)} warning(s)") if not warns.empty else ("pass", "passed")
-    return (f"<p id='dq_status' class='status {cls}'>Data quality on {ds}: {len(today)} checks over "
+    text = f"passed with {len(failed)} warning(s)" if verdict == "warn" else "passed"
+    return (f"<p id='dq_status' class='status {verdict}'>Data quality on {ds}: {len(today)} checks over "
             f"{today['table_name'].nunique()} tables {text}.{link}</p>")
 
 
@@ -265,14 +279,10 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
                  for c in ("warn", "fail")}
         parts.append(line_chart("dq_trend", days, trend, "Failed expectations per day (warn, fail)"))
         parts.append("</div>")
-        bad = data.get("dq_failed")
-        if bad is None or bad.empty:
-            bad = dq[~dq["success"]]
-        if "attempt" in bad:
-            bad = bad.sort_values(["ds", "attempt"], ascending=False)
+        bad = data.get("dq_failed", dq[~dq["success"]])
         cols = [c for c in ("ds", "table_name", "attempt", "expectation", "severity", "observed", "run_id")
                 if c in bad]
-        bad = bad[cols].head(40)
+        bad = bad[cols]
         bad = bad.assign(blocking=bad["severity"] == "error")
         parts.append(table("dq_failures", bad, "Failed expectations, every validation run (latest first; "
                            "blocking ones highlighted)", highlight="blocking"))
@@ -293,10 +303,11 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
         hist = pd.cut(feats["p_buyer"], bins, include_lowest=True).value_counts(sort=False)
         parts.append(bar_chart("p_buyer_distribution", [f"{b:.1f}" for b in bins[:-1]],
                                {"users": hist.tolist()}, "p_buyer (browser ← → buyer) on this day"))
-        by_type = feats.groupby("user_type")[["views_28d", "carts_28d"]].mean()
+        w = int(feats["window"].iloc[0])
+        by_type = feats.groupby("user_type")[["views", "carts"]].mean()
         parts.append(bar_chart("browse_vs_buy", by_type.index.tolist(),
-                               {"views per user (28d)": by_type["views_28d"].tolist(),
-                                "carts per user (28d)": by_type["carts_28d"].tolist()},
+                               {f"views per user ({w}d)": by_type["views"].tolist(),
+                                f"carts per user ({w}d)": by_type["carts"].tolist()},
                                "Browsing vs consumption by type", stacked=False))
     else:
         parts.append(_empty("p_buyer_distribution", "p_buyer distribution"))
@@ -345,9 +356,8 @@ def render(ds: dt.date, data: dict[str, pd.DataFrame]) -> str:
     else:
         parts.append(_empty("candidate_coverage", "Catalogue coverage of the candidates"))
     parts.append("</div>")
-    verdict = re.search(r"id='dq_status' class='status (\w+)'", "".join(parts))
     # The index reads the day's verdict from here.
-    meta = f"<meta name='recpipe-dq-status' content='{verdict.group(1) if verdict else 'none'}'>"
+    meta = f"<meta name='recpipe-dq-status' content='{dq_verdict(ds, data.get('dq', pd.DataFrame()))[0]}'>"
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{meta}<title>recpipe {ds}</title>"
             f"<style>{CSS}</style><script>{SCRIPT}</script></head><body>{''.join(parts)}</body></html>")
 

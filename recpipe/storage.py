@@ -94,13 +94,7 @@ class Lake:
         lo, hi = parse_ds(ds_min), parse_ds(ds_max)
         if hi < lo:
             raise ValueError(f"table {spec.name}: range end {hi} is before its start {lo}")
-        self.ensure_table(spec)
-        (
-            self.conform(df, spec).write.format("delta")
-            .mode("overwrite")
-            .option("replaceWhere", f"{spec.partition_by} >= DATE'{lo}' AND {spec.partition_by} <= DATE'{hi}'")
-            .save(self.path(spec))
-        )
+        self.overwrite_where(df, spec, f"{spec.partition_by} >= DATE'{lo}' AND {spec.partition_by} <= DATE'{hi}'")
 
     def replace_where(self, df: DataFrame, spec: TableSpec, **equals) -> None:
         """Replace the rows matching ``column = value`` for every given column with ``df`` in one commit.
@@ -121,7 +115,7 @@ class Lake:
 
     def overwrite_where(self, df: DataFrame, spec: TableSpec, predicate: str) -> None:
         """Replace the rows matching a SQL predicate with ``df`` in one commit (Delta rejects rows of ``df``
-        outside the predicate)."""
+        outside the predicate). Every partition write goes through here."""
         self.ensure_table(spec)
         (
             self.conform(df, spec).write.format("delta")
@@ -130,12 +124,22 @@ class Lake:
             .save(self.path(spec))
         )
 
-    def read(self, spec: TableSpec, ds_min: str | dt.date | None = None,
-             ds_max: str | dt.date | None = None) -> DataFrame:
-        """Read a table, optionally only partitions in [ds_min, ds_max] (the point-in-time bound)."""
+    def version(self, spec: TableSpec) -> int:
+        """The table's current Delta version (its latest commit)."""
+        from delta.tables import DeltaTable
+
         if not self.exists(spec):
             raise FileNotFoundError(f"table {spec.name} does not exist at {self.path(spec)}")
-        df = self.spark.read.format("delta").load(self.path(spec))
+        return int(DeltaTable.forPath(self.spark, self.path(spec)).history(1).first()["version"])
+
+    def read(self, spec: TableSpec, ds_min: str | dt.date | None = None,
+             ds_max: str | dt.date | None = None, version: int | None = None) -> DataFrame:
+        """Read a table, optionally only partitions in [ds_min, ds_max] (the point-in-time bound), and
+        optionally as of a Delta version (time travel: exactly what a commit left)."""
+        if not self.exists(spec):
+            raise FileNotFoundError(f"table {spec.name} does not exist at {self.path(spec)}")
+        reader = self.spark.read.format("delta")
+        df = (reader.option("versionAsOf", version) if version is not None else reader).load(self.path(spec))
         col = F.col(spec.partition_by)
         if ds_min is not None:
             df = df.where(col >= F.lit(parse_ds(ds_min)))

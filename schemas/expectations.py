@@ -9,8 +9,9 @@ checkpoint per partition (so the Data Docs show every one of them):
   candidates, the ranker sample ratio, the quarantined share of the rows read. `recpipe.dq` computes
   their parameters (the trailing mean, the reference distribution, the day's purchases as a view) and
   GX evaluates them on the partition.
-Beside the checkpoint, `recpipe.dq` records two facts of every partition (`RECORDED`): its row count and
-its schema (names, types, nullability) against the contract.
+Beside the checkpoint, `recpipe.dq` records facts of every partition (`RECORDED`): its row count, the
+Delta version of the table that was validated, and its schema (names, types, nullability) against the
+contract.
 
 `error` blocks publishing, `warn` is recorded and reported; `dq.severity` in the configuration changes a
 declared severity, and names only expectations declared here.
@@ -97,6 +98,7 @@ VOLUME_TABLES = frozenset({"events", "sessions", "user_features", "item_populari
 # Facts `recpipe.dq` records of every partition beside the checkpoint, empty ones too.
 RECORDED: dict[str, str] = {
     "row_count": WARN,                  # never fails: the size, also of an empty partition
+    "validated_version": WARN,          # never fails: the Delta version validated (`publish` copies exactly it)
     "schema_matches_contract": ERROR,   # names, types and nullability as read
 }
 

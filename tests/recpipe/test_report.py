@@ -87,4 +87,5 @@ def test_the_status_names_the_blocking_failures_of_the_day_only():
     today = page.split('data-chart="dq_outcomes"')[1].split("</figure>")[0]
     assert today.count('class="mark"') == 2 * 3               # two tables on D x pass/warn/fail
     # failures are drawn in the failure colour whatever the series order
-    assert all('fill="#e15759"' in m for m in today.split('class="mark"')[1:] if "fail:" in m.split("</title>")[0])
+    fails = [m for m in today.split('class="mark"')[1:] if " fail: " in m.split("</title>")[0]]
+    assert len(fails) == 2 and all('fill="#e15759"' in m for m in fails)
